@@ -1,0 +1,288 @@
+"""Classical CASA: detect sperm heads, link them into tracks, compute kinematics.
+
+Everything is scaled from the calibration (um_per_px) and the frame rate: no fixed pixel sizes.
+Detection is a difference-of-Gaussians band-pass matched to the head size, polarity chosen per
+video (phase contrast shows heads bright on a dark halo or dark on a bright one), an adaptive
+threshold from the image's own noise and head response, and a sub-pixel weighted centroid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ml._ops import _gaussian_t, suppress_close, to_grey_float
+from ml.sperm.who import CASA, CasaSettings, grade
+
+
+# ----------------------------------------------------------------------------------------------
+# detection
+# ----------------------------------------------------------------------------------------------
+def bandpass(frames: list[np.ndarray], sigma_px: float) -> torch.Tensor:
+    """DoG-like response (N x H x W) at the head scale: G(sigma) minus a wide background estimate.
+
+    The background (Gaussian of 3 sigma, at least 4 px) is computed at a quarter of the resolution:
+    it only has to follow illumination, not detail.
+    """
+    t = torch.from_numpy(np.stack([to_grey_float(f) for f in frames]))[:, None]
+    small = _gaussian_t(t, sigma_px)
+    h, w = t.shape[-2:]
+    f = 4 if min(h, w) >= 64 else 1
+    low = F.avg_pool2d(t, f) if f > 1 else t
+    big = _gaussian_t(low, max(3.0 * sigma_px, 4.0) / f)
+    if f > 1:
+        big = F.interpolate(big, size=(h, w), mode="bilinear", align_corners=False)
+    return (small - big)[:, 0]
+
+
+@dataclass
+class DetectionResult:
+    points: list[np.ndarray]  # per frame: (n, 2) x, y in px
+    strengths: list[np.ndarray]
+    polarity: int
+    noise: float
+    threshold: float
+
+
+def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
+    """Local maxima per frame above thr: list of (n, 2) row, col. Only candidate pixels are tested,
+    so the cost follows the number of bright pixels rather than the frame size."""
+    r = max(1, radius)
+    n, h, w = resp.shape
+    # 3x3 maxima first (one cheap pooling pass), then the full-radius test on those few candidates
+    m3 = F.max_pool2d(resp[None], 3, stride=1, padding=1)[0]
+    cand = torch.nonzero((resp >= m3) & (resp > thr))
+    if len(cand) == 0:
+        return [np.zeros((0, 2), dtype=np.int64) for _ in range(n)]
+    f, y, x = cand[:, 0], cand[:, 1], cand[:, 2]
+    v = resp[f, y, x]
+    is_max = torch.ones(len(cand), dtype=torch.bool)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if (dy == 0 and dx == 0) or dy * dy + dx * dx > (r + 0.5) ** 2:
+                continue
+            yy = (y + dy).clamp(0, h - 1)
+            xx = (x + dx).clamp(0, w - 1)
+            nb = resp[f, yy, xx]
+            # ties: the first pixel in raster order wins
+            later = dy > 0 or (dy == 0 and dx > 0)
+            is_max &= (nb < v) | ((nb == v) & later)
+    cand = cand[is_max].numpy()
+    out = []
+    order = np.searchsorted(cand[:, 0], np.arange(n + 1))
+    for i in range(n):
+        out.append(cand[order[i] : order[i + 1], 1:])
+    return out
+
+
+def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSettings = CASA) -> DetectionResult:
+    sigma = max(0.7, settings.head_sigma_um / um_per_px)
+    chunks = []
+    for s in range(0, len(frames), 32):  # bounded memory for long videos
+        chunks.append(bandpass(frames[s : s + 32], sigma))
+    resp = torch.cat(chunks)
+    radius = max(1, round(1.5 * sigma))
+    # noise: robust spread of the response (heads cover a small fraction of the field)
+    sample = resp[:: max(1, len(frames) // 8)].flatten()
+    sample = sample[:: max(1, sample.numel() // 400_000)]
+    med = float(sample.median())
+    noise = float((sample - med).abs().median()) * 1.4826 + 1e-6
+    # polarity: the sign whose strongest compact peaks are stronger
+    probe = resp[: min(5, len(frames))]
+    scores = []
+    for sign in (1, -1):
+        pk = _peaks(sign * probe, radius, settings.detect_min_snr * noise)
+        vals = (
+            np.concatenate([(sign * probe[i]).numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)])
+            if pk
+            else np.zeros(0)
+        )
+        scores.append(float(np.sort(vals)[-max(1, len(vals) // 2) :].mean()) if len(vals) else 0.0)
+    polarity = 1 if scores[0] >= scores[1] else -1
+    resp = polarity * resp
+    low = settings.detect_min_snr * noise
+    pk = _peaks(resp[: min(10, len(frames))], radius, low)
+    vals = np.concatenate([resp[i].numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)]) if pk else np.zeros(0)
+    ref = float(np.percentile(vals, 75)) if len(vals) else 0.0
+    thr = max(low, settings.detect_rel * ref)
+    peaks = _peaks(resp, radius, thr)
+    # sub-pixel centroid of the positive response in a window about each peak
+    w = max(1, math.ceil(1.2 * sigma))
+    oy, ox = np.mgrid[-w : w + 1, -w : w + 1]
+    disk = (oy**2 + ox**2) <= (w + 0.5) ** 2
+    oy, ox = oy[disk], ox[disk]
+    h, wd = resp.shape[-2:]
+    points, strengths = [], []
+    for i, rc in enumerate(peaks):
+        if len(rc) == 0:
+            points.append(np.zeros((0, 2)))
+            strengths.append(np.zeros(0))
+            continue
+        r_i = resp[i].numpy()
+        vals_i = r_i[rc[:, 0], rc[:, 1]]
+        order = np.argsort(-vals_i)
+        rc, vals_i = rc[order], vals_i[order]
+        keep = suppress_close(rc.astype(np.float32), 1.5 * sigma)
+        rc, vals_i = rc[keep], vals_i[keep]
+        yy = np.clip(rc[:, :1] + oy[None], 0, h - 1)
+        xx = np.clip(rc[:, 1:] + ox[None], 0, wd - 1)
+        wts = np.clip(r_i[yy, xx], 0, None)
+        s = wts.sum(axis=1) + 1e-9
+        cy = (wts * yy).sum(axis=1) / s
+        cx = (wts * xx).sum(axis=1) / s
+        points.append(np.stack([cx, cy], axis=1))
+        strengths.append(vals_i / noise)
+    return DetectionResult(points, strengths, polarity, noise, thr)
+
+
+# ----------------------------------------------------------------------------------------------
+# linking
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Track:
+    start: int
+    points: list[tuple[float, float]] = field(default_factory=list)  # x, y in um, one per frame
+    observed: list[bool] = field(default_factory=list)
+    last_seen: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.points) - 1
+
+    def predict(self, frame: int) -> np.ndarray:
+        p = np.asarray(self.points[-1])
+        n = len(self.points)
+        if n >= 2:
+            k = min(4, n - 1)
+            v = (p - np.asarray(self.points[-1 - k])) / k
+            return p + v * (frame - self.end)
+        return p
+
+
+def link(points_um: list[np.ndarray], fps: float, settings: CasaSettings = CASA) -> list[Track]:
+    """Greedy global nearest-neighbour linking with a constant-velocity prediction and gap closing."""
+    gate = settings.gate_speed_um_s / fps
+    active: list[Track] = []
+    done: list[Track] = []
+    for t, pts in enumerate(points_um):
+        pts = np.asarray(pts, dtype=np.float64).reshape(-1, 2)
+        assigned_det = np.zeros(len(pts), dtype=bool)
+        if active and len(pts):
+            pred = np.stack([tr.predict(t) for tr in active])
+            gaps = np.array([t - tr.last_seen for tr in active], dtype=np.float64)
+            d = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
+            ok = d <= (gate * gaps)[:, None] + 0.5
+            ti, di = np.nonzero(ok)
+            order = np.argsort(d[ti, di], kind="stable")
+            used_t = np.zeros(len(active), dtype=bool)
+            for k in order:
+                a, b = ti[k], di[k]
+                if used_t[a] or assigned_det[b]:
+                    continue
+                used_t[a] = True
+                assigned_det[b] = True
+                tr = active[a]
+                p_new = pts[b]
+                missing = t - tr.end - 1
+                if missing > 0:  # fill the gap by linear interpolation
+                    p_old = np.asarray(tr.points[-1])
+                    for j in range(1, missing + 1):
+                        q = p_old + (p_new - p_old) * j / (missing + 1)
+                        tr.points.append((float(q[0]), float(q[1])))
+                        tr.observed.append(False)
+                tr.points.append((float(p_new[0]), float(p_new[1])))
+                tr.observed.append(True)
+                tr.last_seen = t
+        still = []
+        for tr in active:
+            if t - tr.last_seen > settings.max_gap_frames:
+                done.append(tr)
+            else:
+                still.append(tr)
+        active = still
+        for b in np.flatnonzero(~assigned_det):
+            active.append(Track(start=t, points=[(float(pts[b, 0]), float(pts[b, 1]))], observed=[True], last_seen=t))
+    done.extend(active)
+    # trailing unobserved frames were never appended (points only grow on a detection)
+    return sorted(done, key=lambda tr: (tr.start, tr.points[0]))
+
+
+# ----------------------------------------------------------------------------------------------
+# kinematics
+# ----------------------------------------------------------------------------------------------
+def vap_window(fps: float, settings: CasaSettings = CASA) -> int:
+    w = round(settings.vap_window_s * fps)
+    if w % 2 == 0:
+        w += 1
+    return max(3, w)
+
+
+def kinematics(points_um: np.ndarray, fps: float, settings: CasaSettings = CASA) -> dict[str, float]:
+    """VCL, VSL, VAP (um/s), LIN, STR, WOB, ALH (um), BCF (Hz), rms excursion and the WHO grade."""
+    p = np.asarray(points_um, dtype=np.float64).reshape(-1, 2)
+    n = len(p)
+    nan = float("nan")
+    if n < 2:
+        return {
+            "vcl": nan,
+            "vsl": nan,
+            "vap": nan,
+            "lin": nan,
+            "str": nan,
+            "wob": nan,
+            "alh": nan,
+            "bcf": nan,
+            "rms_um": 0.0,
+            "duration_s": 0.0,
+            "grade": "d",
+        }
+    duration = (n - 1) / fps
+    steps = np.linalg.norm(np.diff(p, axis=0), axis=1)
+    vcl = float(steps.sum() / duration)
+    vsl = float(np.linalg.norm(p[-1] - p[0]) / duration)
+    w = min(vap_window(fps, settings), n if n % 2 else n - 1)
+    if w >= 3:
+        kernel = np.ones(w) / w
+        s = np.stack([np.convolve(p[:, 0], kernel, mode="valid"), np.convolve(p[:, 1], kernel, mode="valid")], axis=1)
+    else:
+        s = p.copy()
+    if len(s) >= 2:
+        ds = (len(s) - 1) / fps
+        vap = float(np.linalg.norm(np.diff(s, axis=0), axis=1).sum() / ds)
+        # lateral deviation of the head about the average path, signed by the local path direction
+        h = (w - 1) // 2 if w >= 3 else 0
+        core = p[h : h + len(s)]
+        tang = np.gradient(s, axis=0)
+        norm = np.linalg.norm(tang, axis=1, keepdims=True)
+        tang = np.where(norm > 1e-9, tang / np.maximum(norm, 1e-9), 0.0)
+        rel = core - s
+        dev = rel[:, 0] * (-tang[:, 1]) + rel[:, 1] * tang[:, 0]
+        crossings = int(np.count_nonzero(np.diff(np.sign(dev[np.abs(dev) > 1e-9])) != 0))
+        bcf = crossings / ds if ds > 0 else nan
+        a = np.abs(dev)
+        peaks = [a[i] for i in range(1, len(a) - 1) if a[i] >= a[i - 1] and a[i] >= a[i + 1]]
+        alh = 2.0 * float(np.mean(peaks)) if peaks else 2.0 * float(a.max(initial=0.0))
+    else:
+        vap, alh, bcf = nan, nan, nan
+    rms = float(np.sqrt(((p - p.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+    def ratio(x: float, y: float) -> float:
+        return x / y if y > 1e-9 and math.isfinite(x) and math.isfinite(y) else nan
+
+    return {
+        "vcl": vcl,
+        "vsl": vsl,
+        "vap": vap,
+        "lin": ratio(vsl, vcl),
+        "str": ratio(vsl, vap),
+        "wob": ratio(vap, vcl),
+        "alh": alh,
+        "bcf": bcf,
+        "rms_um": rms,
+        "duration_s": duration,
+        "grade": grade(vsl, rms, settings),
+    }
