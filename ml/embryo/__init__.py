@@ -1,0 +1,39 @@
+"""Embryo analyzer (registry contract: load_analyzer, synth, train, evaluate, models).
+
+Parameter ``day`` (3, 5 or 6) is required: day 3 gives cell number, fragmentation and the
+Istanbul grade; day 5/6 gives the Gardner grade. Grading definitions: :mod:`ml.embryo.grading`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ml.embryo.generate import synth
+
+__all__ = ["evaluate", "load_analyzer", "models", "synth", "train"]
+
+
+def load_analyzer(weights_dir: Path | None = None) -> Any:
+    from ml.embryo.model import EmbryoAnalyzer
+
+    return EmbryoAnalyzer(weights_dir)
+
+
+def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False) -> dict[str, Any]:
+    from ml.embryo.model import train as _train
+
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke)
+
+
+def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+    from ml.embryo.model import evaluate as _evaluate
+
+    return _evaluate(n=n, seed=seed, weights_dir=weights_dir)
+
+
+def models(weights_dir: Path | None = None) -> list[dict[str, Any]]:
+    from ml import nn as mnn
+    from ml.embryo.model import NAME_BLAST, NAME_DAY3
+
+    return mnn.describe_models([NAME_DAY3, NAME_BLAST], weights_dir)

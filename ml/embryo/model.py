@@ -1,0 +1,409 @@
+"""Embryo assessment: day 3 (cells, fragmentation, Istanbul grade) and day 5/6 (Gardner).
+
+Two small CNNs on a classically localised, per-image standardised crop. Grades are not learned
+end to end: the network estimates the observable quantities (cell number, fragmentation, size
+evenness, multinucleation; expansion, ICM, TE) and the grade is computed from them with the
+definitions in :mod:`ml.embryo.grading`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ml import nn as mnn
+from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterError
+from ml.embryo import generate as gen
+from ml.embryo import grading as G
+
+NAME_DAY3 = "embryo_day3"
+NAME_BLAST = "embryo_blastocyst"
+VERSION = "1.0.0"
+SIZE = 72
+MARGIN = 1.1
+TRAIN_STREAM = 100
+EVAL_STREAM = 900
+N_COUNT = gen.MAX_CELLS - gen.MIN_CELLS + 1
+FRAG_SCALE = 50.0  # fragmentation head predicts pct / FRAG_SCALE (generated range 0-50 %)
+IGNORE = -1
+
+
+def preprocess(
+    frame: np.ndarray, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, tuple[float, float, float]]:
+    gray = mnn.to_gray(frame)
+    cx, cy, r = mnn.locate_object(gray)
+    half = r * MARGIN
+    if rng is not None:
+        cx += rng.normal(0, 0.05) * r
+        cy += rng.normal(0, 0.05) * r
+        half *= rng.uniform(0.92, 1.15)
+    angle = 0.0 if rng is None else rng.uniform(0, 2 * math.pi)
+    return mnn.standardize(mnn.affine_crop(gray, cx, cy, half, SIZE, angle))[None], (cx, cy, r)
+
+
+def _targets_day3(t: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        "count": t["cells"] - gen.MIN_CELLS,
+        "frag": t["fragmentation_pct"] / FRAG_SCALE,
+        "uneven": int(t["uneven"]),
+        "mn": int(t["multinucleated"]),
+    }
+
+
+def _targets_blast(t: Mapping[str, Any]) -> dict[str, float]:
+    return {
+        "expansion": t["expansion"] - 1,
+        "icm": G.GRADES_ABC.index(t["icm"]) if t["icm"] else IGNORE,
+        "te": G.GRADES_ABC.index(t["te"]) if t["te"] else IGNORE,
+    }
+
+
+SPECS: dict[str, dict[str, Any]] = {
+    NAME_DAY3: {
+        "sample": gen.sample_day3,
+        "targets": _targets_day3,
+        "heads": {"count": N_COUNT, "frag": 1, "uneven": 2, "mn": 2},
+        "float": {"frag"},
+    },
+    NAME_BLAST: {
+        "sample": gen.sample_blastocyst,
+        "targets": _targets_blast,
+        "heads": {"expansion": 6, "icm": 3, "te": 3},
+        "float": set(),
+    },
+}
+
+
+def make_pool(name: str, n: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
+    spec = SPECS[name]
+    xs, rows = [], []
+    for i in range(n):
+        img, truth = spec["sample"](seed, i, stream)
+        rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
+        xs.append(preprocess(img, rng)[0])
+        rows.append(spec["targets"](truth))
+    data = {"x": torch.from_numpy(np.stack(xs))}
+    for k in rows[0]:
+        dtype = torch.float32 if k in spec["float"] else torch.long
+        data[k] = torch.tensor([r[k] for r in rows], dtype=dtype)
+    return data
+
+
+def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    # count: cross-entropy plus a penalty on the expected count, so near misses cost less than far ones
+    p = torch.softmax(out["count"], 1)
+    expected = (p * torch.arange(N_COUNT, dtype=torch.float32)).sum(1)
+    return (
+        F.cross_entropy(out["count"], b["count"], label_smoothing=0.02)
+        + 0.1 * F.smooth_l1_loss(expected, b["count"].float())
+        + 4.0 * F.smooth_l1_loss(torch.sigmoid(out["frag"][:, 0]), b["frag"], beta=0.05)
+        + 0.5 * F.cross_entropy(out["uneven"], b["uneven"])
+        + 0.5 * F.cross_entropy(out["mn"], b["mn"])
+    )
+
+
+def _loss_blast(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return (
+        F.cross_entropy(out["expansion"], b["expansion"], label_smoothing=0.02)
+        + mnn.masked_ce(out["icm"], b["icm"], IGNORE)
+        + mnn.masked_ce(out["te"], b["te"], IGNORE)
+    )
+
+
+LOSSES: dict[str, Callable[..., torch.Tensor]] = {NAME_DAY3: _loss_day3, NAME_BLAST: _loss_blast}
+
+
+@torch.no_grad()
+def _metrics(name: str, model: torch.nn.Module, data: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    out = mnn.predict(model, data["x"])
+    m: dict[str, Any] = {"n": int(data["x"].shape[0])}
+    if name == NAME_DAY3:
+        err = (out["count"].argmax(1) - data["count"]).abs()
+        m["cell_count_exact"] = float((err == 0).float().mean())
+        m["cell_count_within1"] = float((err <= 1).float().mean())
+        frag_pred = torch.sigmoid(out["frag"][:, 0]) * FRAG_SCALE
+        frag_true = data["frag"] * FRAG_SCALE
+        m["fragmentation_mae_pct"] = float((frag_pred - frag_true).abs().mean())
+        uneven = out["uneven"].argmax(1)
+        mn = out["mn"].argmax(1)
+        m["evenness_accuracy"] = float((uneven == data["uneven"]).float().mean())
+        m["multinucleation_accuracy"] = float((mn == data["mn"]).float().mean())
+        g_pred = [G.istanbul_grade(float(f), bool(u), bool(k)) for f, u, k in zip(frag_pred, uneven, mn, strict=True)]
+        g_true = [
+            G.istanbul_grade(float(f), bool(u), bool(k))
+            for f, u, k in zip(frag_true, data["uneven"], data["mn"], strict=True)
+        ]
+        m["istanbul_grade_accuracy"] = float(np.mean([a == b for a, b in zip(g_pred, g_true, strict=True)]))
+    else:
+        exp_err = (out["expansion"].argmax(1) - data["expansion"]).abs()
+        m["expansion_exact"] = float((exp_err == 0).float().mean())
+        m["expansion_within1"] = float((exp_err <= 1).float().mean())
+        graded = data["icm"] != IGNORE
+        m["n_graded"] = int(graded.sum())
+        m["icm_accuracy"] = float((out["icm"].argmax(1)[graded] == data["icm"][graded]).float().mean())
+        m["te_accuracy"] = float((out["te"].argmax(1)[graded] == data["te"][graded]).float().mean())
+    return m
+
+
+def train(
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    log: Any = print,
+    names: tuple[str, ...] = (NAME_DAY3, NAME_BLAST),
+) -> dict[str, Any]:
+    """Train the day-3 and blastocyst networks on generated images; write weights and cards."""
+    result: dict[str, Any] = {}
+    for name in names:
+        mnn.set_determinism(seed)
+        pool_n, steps, eval_n = (36, 3, 18) if smoke else (4000, 2000, 600)
+        refreshed = [0]
+
+        def refresh(
+            k: int, name: str = name, pool_n: int = pool_n, refreshed: list[int] = refreshed
+        ) -> dict[str, torch.Tensor]:
+            refreshed[0] += 1
+            return make_pool(name, pool_n, seed, TRAIN_STREAM + k, jitter=True)
+
+        data = make_pool(name, pool_n, seed, TRAIN_STREAM, jitter=True)
+        model = mnn.SmallNet(1, SPECS[name]["heads"])
+        tlog = mnn.train_loop(
+            model,
+            data,
+            LOSSES[name],
+            steps=steps,
+            seed=seed,
+            refresh=None if smoke else refresh,
+            refresh_every=0 if smoke else steps // 2,
+            log=log,
+        )
+        metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False))
+        metrics["train_final_loss"] = tlog.final_loss
+        day3 = name == NAME_DAY3
+        meta = mnn.write_model(
+            model,
+            out_dir,
+            name=name,
+            version=VERSION,
+            kind="embryo",
+            generator=gen.GENERATOR,
+            generator_version=gen.GENERATOR_VERSION,
+            seed=seed,
+            steps=steps,
+            train_images=pool_n * (1 + refreshed[0]),
+            metrics=metrics,
+            labels={k: v for k, v in SPECS[name]["heads"].items()},
+            eval_command=f"python -m ml evaluate embryo (held-out stream {EVAL_STREAM}, seed {seed + 1}, n={eval_n})",
+            intended_use=(
+                "Decision support for day-3 assessment: cell number, fragmentation, size evenness, "
+                "multinucleation and the Istanbul grade computed from them; a quality score to rank a cohort."
+                if day3
+                else "Decision support for day-5/6 Gardner grading (expansion 1-6; ICM and TE A-C from expansion 3) "
+                "and a quality score to rank a cohort."
+            ),
+            limitations=[
+                "Trained on generated images only; real embryos, optics and culture dishes differ.",
+                "One focal plane: cells hidden behind others, and multinucleation outside the plane, are missed.",
+                *(
+                    ["Cell counts above 10 (compacting embryos) are outside the training range."]
+                    if day3
+                    else [
+                        "Expansion is judged relative to the embryo in the frame; calibrated size (um_per_px) is "
+                        "reported but not used by the network.",
+                        "ICM/TE appearance is a simplified model of the Gardner descriptions.",
+                    ]
+                ),
+                "The quality score ranks embryos of one cohort; it is not a probability of implantation.",
+            ],
+            extra={"input_size": SIZE, "margin": MARGIN},
+        )
+        result[name] = {"sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": steps, **metrics}
+    return result
+
+
+def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+    """Held-out metrics of the shipped (or given) weights: n day-3 and n blastocyst images."""
+    out: dict[str, Any] = {}
+    for name in (NAME_DAY3, NAME_BLAST):
+        model, _ = mnn.load_weights(name, weights_dir)
+        out[name] = _metrics(name, model, make_pool(name, n, seed, EVAL_STREAM, jitter=False))
+    flat = {**out[NAME_DAY3], **out[NAME_BLAST]}
+    for k in (
+        "cell_count_within1",
+        "fragmentation_mae_pct",
+        "istanbul_grade_accuracy",
+        "expansion_exact",
+        "expansion_within1",
+        "icm_accuracy",
+        "te_accuracy",
+    ):
+        out[k] = flat[k]
+    return out
+
+
+def parse_day(params: Mapping[str, Any]) -> int:
+    raw = (params or {}).get("day")
+    if raw is None or raw == "":
+        raise ParameterError(
+            "Parameter 'day' (3, 5 or 6) is required for embryo analysis.",
+            code="MISSING_PARAMETER",
+            details={"param": "day"},
+        )
+    try:
+        day = int(str(raw).strip())
+    except ValueError:
+        day = -1
+    if day not in (3, 5, 6):
+        raise ParameterError("Parameter 'day' must be 3, 5 or 6.", code="INVALID_PARAMETER", details={"param": "day"})
+    return day
+
+
+def quality_day3(p_count: np.ndarray, frag_pct: float, p_grade: Mapping[int, float]) -> float:
+    q = G.QUALITY_SCORE["day3"]
+    counts = np.arange(gen.MIN_CELLS, gen.MAX_CELLS + 1)
+    expected = G.ISTANBUL["expected_cells"][3]
+    cells = float((p_count * np.clip(1 - q["cells_slope"] * np.abs(counts - expected), 0, 1)).sum())
+    grade = sum(q["grade_points"][g] * p for g, p in p_grade.items())
+    frag = max(0.0, 1 - frag_pct / q["fragmentation_zero_at_pct"])
+    w = q["weights"]
+    return float(w["grade"] * grade + w["cells"] * cells + w["fragmentation"] * frag)
+
+
+def quality_blast(p_exp: np.ndarray, p_icm: np.ndarray, p_te: np.ndarray) -> float:
+    q = G.QUALITY_SCORE["blastocyst"]
+    w = q["weights"]
+    exp_pts = sum(q["expansion_points"][e + 1] * float(p_exp[e]) for e in range(6))
+    graded = float(p_exp[2:].sum())  # ICM/TE only count with the probability that expansion >= 3
+    icm = sum(q["abc_points"][g] * float(p_icm[i]) for i, g in enumerate(G.GRADES_ABC))
+    te = sum(q["abc_points"][g] * float(p_te[i]) for i, g in enumerate(G.GRADES_ABC))
+    ungraded = q["ungraded_points"] * (1 - graded)
+    return float(w["expansion"] * exp_pts + w["icm"] * (graded * icm + ungraded) + w["te"] * (graded * te + ungraded))
+
+
+class EmbryoAnalyzer:
+    """Day 3: cell number, fragmentation, Istanbul grade. Day 5/6: Gardner grade. Both: quality score."""
+
+    kind = "embryo"
+
+    def __init__(self, weights_dir: Path | None = None) -> None:
+        self.net3, meta3 = mnn.load_weights(NAME_DAY3, weights_dir)
+        self.net5, meta5 = mnn.load_weights(NAME_BLAST, weights_dir)
+        self.model_day3 = mnn.model_info(meta3)
+        self.model_blast = mnn.model_info(meta5)
+        self.model = self.model_day3  # replaced per call by the model actually used
+
+    def analyze(self, frames: Frames, params: Mapping[str, Any]) -> AnalysisResult:
+        day = parse_day(params)
+        um_per_px = mnn.param_float(params or {}, "um_per_px", hi=100.0)
+        frame, warnings = mnn.first_frame(frames, self.kind)
+        x, (cx, cy, r) = preprocess(frame)
+        xt = torch.from_numpy(x)[None]
+        box = (cx - r, cy - r, cx + r, cy + r)
+        measurements: list[Measurement] = []
+        if um_per_px:
+            measurements.append(Measurement(name="outer_diameter", value=round(2 * r * um_per_px, 1), unit="um"))
+        with torch.no_grad():
+            net = self.net3 if day == 3 else self.net5
+            out = {k: v[0] for k, v in net(xt).items()}
+        if day == 3:
+            model = self.model_day3
+            p_count = torch.softmax(out["count"], 0).numpy()
+            counts = np.arange(gen.MIN_CELLS, gen.MAX_CELLS + 1)
+            k = int(p_count.argmax())
+            cdf = np.cumsum(p_count)
+            lo, hi = (
+                int(counts[np.searchsorted(cdf, 0.1)]),
+                int(counts[min(np.searchsorted(cdf, 0.9), len(counts) - 1)]),
+            )
+            frag = float(torch.sigmoid(out["frag"][0])) * FRAG_SCALE
+            p_uneven = float(torch.softmax(out["uneven"], 0)[1])
+            p_mn = float(torch.softmax(out["mn"], 0)[1])
+            grade = G.istanbul_grade(frag, p_uneven >= 0.5, p_mn >= 0.5)
+            # grade probabilities by enumerating evenness x multinucleation (fragmentation taken as point estimate)
+            p_grade = {1: 0.0, 2: 0.0, 3: 0.0}
+            for u in (0, 1):
+                for mn in (0, 1):
+                    pu = p_uneven if u else 1 - p_uneven
+                    pm = p_mn if mn else 1 - p_mn
+                    p_grade[G.istanbul_grade(frag, bool(u), bool(mn))] += pu * pm
+            score = quality_day3(p_count, frag, p_grade)
+            measurements += [
+                Measurement(
+                    name="cell_count",
+                    value=int(counts[k]),
+                    unit="cells",
+                    ci_low=lo,
+                    ci_high=hi,
+                    confidence=round(float(p_count[k]), 4),
+                ),
+                Measurement(name="fragmentation", value=round(frag, 1), unit="%"),
+                Measurement(name="quality_score", value=round(score, 4), unit="score"),
+            ]
+            interp = {
+                "day": 3,
+                "cell_count": int(counts[k]),
+                "fragmentation_pct": round(frag, 1),
+                "uneven_cell_size": p_uneven >= 0.5,
+                "p_uneven_cell_size": round(p_uneven, 4),
+                "multinucleation": p_mn >= 0.5,
+                "p_multinucleation": round(p_mn, 4),
+                "istanbul_grade": grade,
+                "grade_probabilities": {str(g): round(p, 4) for g, p in p_grade.items()},
+                "grade_meaning": G.ISTANBUL["grades"][grade],
+                "expected_cells_day3": G.ISTANBUL["expected_cells"][3],
+                "quality_score": round(score, 4),
+                "quality_score_method": G.QUALITY_SCORE["note"],
+                "source": G.SOURCE_ISTANBUL,
+            }
+            label = f"{counts[k]}-cell grade {grade}"
+            conf = float(p_count[k])
+        else:
+            model = self.model_blast
+            p_exp = torch.softmax(out["expansion"], 0).numpy()
+            p_icm = torch.softmax(out["icm"], 0).numpy()
+            p_te = torch.softmax(out["te"], 0).numpy()
+            e = int(p_exp.argmax()) + 1
+            icm = G.GRADES_ABC[int(p_icm.argmax())] if e >= G.GARDNER_MIN_EXPANSION_FOR_ICM_TE else None
+            te = G.GRADES_ABC[int(p_te.argmax())] if e >= G.GARDNER_MIN_EXPANSION_FOR_ICM_TE else None
+            score = quality_blast(p_exp, p_icm, p_te)
+            gardner = G.gardner_string(e, icm, te)
+            measurements += [
+                Measurement(name="expansion", value=e, unit="gardner", confidence=round(float(p_exp[e - 1]), 4)),
+                Measurement(name="quality_score", value=round(score, 4), unit="score"),
+            ]
+            interp = {
+                "day": day,
+                "gardner": gardner,
+                "expansion": e,
+                "expansion_meaning": G.GARDNER_EXPANSION[e],
+                "icm": icm,
+                "te": te,
+                "expansion_probabilities": {str(i + 1): round(float(p), 4) for i, p in enumerate(p_exp)},
+                "icm_probabilities": (
+                    {g: round(float(p), 4) for g, p in zip(G.GRADES_ABC, p_icm, strict=True)} if icm else None
+                ),
+                "te_probabilities": (
+                    {g: round(float(p), 4) for g, p in zip(G.GRADES_ABC, p_te, strict=True)} if te else None
+                ),
+                "quality_score": round(score, 4),
+                "quality_score_method": G.QUALITY_SCORE["note"],
+                "source": G.SOURCE_GARDNER,
+            }
+            label = gardner
+            conf = float(p_exp[e - 1])
+        self.model = model
+        return AnalysisResult(
+            kind=self.kind,
+            model=model,
+            measurements=measurements,
+            detections=[Detection(type="box", label=label, confidence=round(conf, 4), box=box)],
+            interpretation=interp,
+            warnings=warnings,
+        )

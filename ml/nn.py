@@ -1,0 +1,739 @@
+"""Shared pieces for the learned analyzers: small plain-torch networks, deterministic training,
+synthetic-image drawing helpers, classical image helpers, weights with sha256 and model cards.
+
+Everything here is plain torch + numpy + Pillow. Networks are small on purpose (a few hundred
+thousand parameters, weights well under 1 MB) so that a clinic can retrain them on a CPU.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ml.base import MLError, ModelInfo, ParameterError, QualityError, QualityWarning
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+NOT_VALIDATED = (
+    "This model is NOT clinically validated. It was trained only on generated images and is decision "
+    "support only: every result must be reviewed by a qualified embryologist or andrologist."
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Determinism
+# --------------------------------------------------------------------------------------------
+
+
+def set_determinism(seed: int, threads: int = 2) -> None:
+    """Fix every random source we use and the thread count, so a training run repeats exactly."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Networks
+# --------------------------------------------------------------------------------------------
+
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with batch norm and a (projected) shortcut: a tiny ResNet block."""
+
+    def __init__(self, cin: int, cout: int, stride: int) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = nn.BatchNorm2d(cout)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = nn.BatchNorm2d(cout)
+        self.short: nn.Module = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.short = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.b2(self.c2(y))
+        return F.relu(y + self.short(x))
+
+
+class SmallNet(nn.Module):
+    """A compact residual CNN with one linear head per task.
+
+    ``heads`` maps a head name to its number of outputs (classes, or 1 for a regression).
+    Pooling concatenates global average and global max, so small features (a polar body, a
+    nucleus) are not averaged away.
+    """
+
+    def __init__(self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 96)) -> None:
+        super().__init__()
+        self.config = {"in_ch": in_ch, "heads": dict(heads), "widths": list(widths)}
+        self.stem = nn.Sequential(
+            nn.Conv2d(in_ch, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()
+        )
+        blocks = []
+        cin = widths[0]
+        for w in widths:
+            blocks.append(ResBlock(cin, w, 2))
+            cin = w
+        self.blocks = nn.Sequential(*blocks)
+        self.drop = nn.Dropout(0.2)
+        self.heads = nn.ModuleDict({k: nn.Linear(2 * cin, n) for k, n in heads.items()})
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        f = self.blocks(self.stem(x))
+        f = torch.cat([f.mean(dim=(2, 3)), f.amax(dim=(2, 3))], dim=1)
+        f = self.drop(f)
+        return {k: h(f) for k, h in self.heads.items()}
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainLog:
+    steps: int
+    final_loss: float
+    seconds: float
+    losses: list[float]
+
+
+def train_loop(
+    model: nn.Module,
+    data: Mapping[str, torch.Tensor],
+    loss_fn: Callable[[dict[str, torch.Tensor], Mapping[str, torch.Tensor]], torch.Tensor],
+    *,
+    steps: int,
+    batch_size: int = 48,
+    lr: float = 3e-3,
+    seed: int = 0,
+    augment: bool = True,
+    refresh: Callable[[int], Mapping[str, torch.Tensor]] | None = None,
+    refresh_every: int = 0,
+    log: Callable[[str], None] | None = None,
+) -> TrainLog:
+    """Deterministic minibatch training with AdamW and a one-cycle learning rate.
+
+    ``data`` holds ``x`` (N,C,H,W) and target tensors with the same first dimension. Augmentation
+    is the symmetry group of the square (flips, 90-degree turns), which no label here depends on.
+    ``refresh(k)``, if given, returns a fresh generated pool every ``refresh_every`` steps, so the
+    network sees new synthetic images throughout training rather than one fixed set.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 1), pct_start=0.15)
+    losses: list[float] = []
+    t0 = time.time()
+    model.train()
+    pool = data
+    for step in range(steps):
+        if refresh is not None and refresh_every and step > 0 and step % refresh_every == 0:
+            pool = refresh(step // refresh_every)
+        n = pool["x"].shape[0]
+        idx = torch.randint(0, n, (min(batch_size, n),), generator=gen)
+        batch = {k: v[idx] for k, v in pool.items()}
+        x = batch["x"]
+        if augment:
+            k = int(torch.randint(0, 4, (1,), generator=gen))
+            x = torch.rot90(x, k, dims=(2, 3))
+            if int(torch.randint(0, 2, (1,), generator=gen)):
+                x = torch.flip(x, dims=(3,))
+        out = model(x)
+        loss = loss_fn(out, batch)
+        if not torch.isfinite(loss):
+            raise MLError("Training diverged (non-finite loss).", code="TRAINING_DIVERGED")
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        losses.append(float(loss.detach()))
+        if log and (step % 100 == 0 or step == steps - 1):
+            recent = losses[-100:]
+            log(f"step {step + 1}/{steps} loss {sum(recent) / len(recent):.4f} ({time.time() - t0:.0f}s)")
+    model.eval()
+    tail = losses[-50:] or [float("nan")]
+    return TrainLog(steps=steps, final_loss=float(sum(tail) / len(tail)), seconds=time.time() - t0, losses=losses)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 128) -> dict[str, torch.Tensor]:
+    """Run the network in eval mode over ``x`` in batches; returns raw head outputs."""
+    model.eval()
+    outs: dict[str, list[torch.Tensor]] = {}
+    for i in range(0, x.shape[0], batch_size):
+        for k, v in model(x[i : i + batch_size]).items():
+            outs.setdefault(k, []).append(v)
+    return {k: torch.cat(v) for k, v in outs.items()}
+
+
+def masked_ce(logits: torch.Tensor, target: torch.Tensor, ignore: int = -1) -> torch.Tensor:
+    """Cross-entropy that skips targets equal to ``ignore`` (e.g. ICM grade below expansion 3)."""
+    mask = target != ignore
+    if not bool(mask.any()):
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits[mask], target[mask], label_smoothing=0.02)
+
+
+# --------------------------------------------------------------------------------------------
+# Weights, checksums, model cards
+# --------------------------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_weights(model: SmallNet, path: Path, extra: Mapping[str, Any] | None = None) -> str:
+    """Save the state dict (float16, to keep files small) with the network config; return sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    torch.save({"config": model.config, "state_dict": state, "extra": dict(extra or {})}, path)
+    return sha256_file(path)
+
+
+def load_weights(name: str, weights_dir: Path | None = None) -> tuple[SmallNet, dict[str, Any]]:
+    """Load ``<weights_dir>/<name>.pt``, checking its sha256 against ``<name>.json``.
+
+    Raises MLError WEIGHTS_MISSING or WEIGHTS_CHECKSUM_MISMATCH; the analyzer never runs on
+    weights other than the ones its card describes.
+    """
+    wdir = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+    pt, meta_path = wdir / f"{name}.pt", wdir / f"{name}.json"
+    if not pt.exists() or not meta_path.exists():
+        raise MLError(
+            f"Weights for model {name!r} not found; train them with `python -m ml train`.", code="WEIGHTS_MISSING"
+        )
+    meta = json.loads(meta_path.read_text())
+    digest = sha256_file(pt)
+    if digest != meta.get("sha256"):
+        raise MLError(
+            f"Weights file for {name!r} does not match its recorded checksum.", code="WEIGHTS_CHECKSUM_MISMATCH"
+        )
+    blob = torch.load(pt, map_location="cpu", weights_only=True)
+    cfg = blob["config"]
+    model = SmallNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
+    model.eval()
+    return model, meta
+
+
+def model_info(meta: Mapping[str, Any]) -> ModelInfo:
+    return ModelInfo(name=str(meta["name"]), version=str(meta["version"]), sha256=str(meta["sha256"]))
+
+
+def describe_models(names: list[str], weights_dir: Path | None = None) -> list[dict[str, Any]]:
+    """For the registry's ``models()``: name, version, sha256, card path of each shipped model."""
+    wdir = Path(weights_dir) if weights_dir else WEIGHTS_DIR
+    rows = []
+    for name in names:
+        meta_path = wdir / f"{name}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        rows.append(
+            {
+                "name": name,
+                "version": meta.get("version"),
+                "sha256": meta.get("sha256"),
+                "card": str(wdir / f"{name}.md"),
+                "weights": str(wdir / f"{name}.pt"),
+                "present": (wdir / f"{name}.pt").exists(),
+            }
+        )
+    return rows
+
+
+def write_model(
+    model: SmallNet,
+    out_dir: Path | None,
+    *,
+    name: str,
+    version: str,
+    kind: str,
+    generator: str,
+    generator_version: str,
+    seed: int,
+    steps: int,
+    train_images: int,
+    metrics: Mapping[str, Any],
+    intended_use: str,
+    limitations: list[str],
+    labels: Mapping[str, Any],
+    extra: Mapping[str, Any] | None = None,
+    eval_command: str = "",
+) -> dict[str, Any]:
+    """Write ``<name>.pt``, ``<name>.json`` (machine-readable) and ``<name>.md`` (the model card)."""
+    wdir = Path(out_dir) if out_dir else WEIGHTS_DIR
+    wdir.mkdir(parents=True, exist_ok=True)
+    pt = wdir / f"{name}.pt"
+    digest = save_weights(model, pt, extra)
+    meta: dict[str, Any] = {
+        "name": name,
+        "version": version,
+        "sha256": digest,
+        "kind": kind,
+        "size_bytes": pt.stat().st_size,
+        "parameters": n_params(model),
+        "architecture": f"SmallNet residual CNN {model.config}",
+        "training_data": {
+            "source": f"generated on the fly by {generator} (generator version {generator_version}); "
+            "reproduce with `python -m ml synth` / `python -m ml train`",
+            "generator": generator,
+            "generator_version": generator_version,
+            "images": train_images,
+        },
+        "seed": seed,
+        "steps": steps,
+        "labels": dict(labels),
+        "heldout_metrics": dict(metrics),
+        "eval_command": eval_command,
+        "clinically_validated": False,
+        "intended_use": intended_use,
+        "limitations": list(limitations),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if extra:
+        meta["config"] = dict(extra)
+    (wdir / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    (wdir / f"{name}.md").write_text(_card(meta))
+    return meta
+
+
+def _card(meta: Mapping[str, Any]) -> str:
+    lines = [
+        f"# Model card: {meta['name']} v{meta['version']}",
+        "",
+        f"**{NOT_VALIDATED}**",
+        "",
+        f"- kind: `{meta['kind']}`",
+        f"- weights: `{meta['name']}.pt`, {meta['size_bytes']} bytes, {meta['parameters']} parameters",
+        f"- sha256: `{meta['sha256']}`",
+        f"- architecture: {meta['architecture']}",
+        f"- seed: {meta['seed']}, training steps: {meta['steps']}",
+        f"- labels: `{json.dumps(meta['labels'])}`",
+        "",
+        "## Training data",
+        "",
+        f"{meta['training_data']['source']}. Images seen: {meta['training_data']['images']}."
+        + ("" if "fine-tuned" in meta["training_data"]["source"] else " No patient images were used."),
+        "",
+        "## Held-out metrics (generated images, seeds disjoint from training)",
+        "",
+        f"Measured by `{meta.get('eval_command') or 'evaluate()'}`:",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    for k, v in meta["heldout_metrics"].items():
+        lines.append(f"| {k} | {round(v, 4) if isinstance(v, float) else v} |")
+    lines += [
+        "",
+        "These figures describe agreement with the generator's exact labels only. They say nothing about "
+        "accuracy on real microscope images. For context, published systems trained on real images reach "
+        "88-95 % on curated sperm-head crops (HuSHeM, SCIAN), AUC > 0.98 against embryologist labels on "
+        "extreme embryo classes (STORK) and AUC 0.6-0.7 against implantation (iDAScore v2).",
+        "",
+        "## Intended use",
+        "",
+        meta["intended_use"],
+        "",
+        "## Limitations",
+        "",
+    ]
+    lines += [f"- {x}" for x in meta["limitations"]]
+    lines += ["", "## Status", "", NOT_VALIDATED, ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Image helpers (classical)
+# --------------------------------------------------------------------------------------------
+
+
+def to_gray(frame: np.ndarray) -> np.ndarray:
+    """uint8 (or float) grey/RGB/RGBA frame -> float32 grey in [0, 1]."""
+    a = np.asarray(frame)
+    if a.ndim == 3:
+        a = a[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    a = a.astype(np.float32)
+    if a.max(initial=0.0) > 1.5:
+        a = a / 255.0
+    return a
+
+
+def to_rgb(frame: np.ndarray) -> np.ndarray:
+    """uint8 (or float) grey/RGB/RGBA frame -> float32 HxWx3 in [0, 1]."""
+    a = np.asarray(frame).astype(np.float32)
+    if a.ndim == 2:
+        a = np.repeat(a[..., None], 3, axis=2)
+    a = a[..., :3]
+    if a.max(initial=0.0) > 1.5:
+        a = a / 255.0
+    return a
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Per-image standardisation: zero mean, unit variance per channel (the network's only input scale)."""
+    axes = (0, 1) if x.ndim == 3 else None
+    m = x.mean(axis=axes, keepdims=True)
+    s = x.std(axis=axes, keepdims=True)
+    return ((x - m) / (s + 1e-3)).astype(np.float32)
+
+
+def gauss_blur(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of HxW or HxWxC by FFT with reflected padding (no SciPy needed)."""
+    if sigma <= 0.05:
+        return img
+    pad = int(min(3 * sigma + 1, min(img.shape[:2]) - 1))
+    pw = ((pad, pad), (pad, pad)) + (((0, 0),) if img.ndim == 3 else ())
+    p = np.pad(img, pw, mode="reflect")
+    h, w = p.shape[:2]
+    fy = np.fft.fftfreq(h)[:, None]
+    fx = np.fft.rfftfreq(w)[None, :]
+    kern = np.exp(-2 * (math.pi**2) * (sigma**2) * (fy**2 + fx**2))
+    if img.ndim == 3:
+        kern = kern[..., None]
+    out = np.fft.irfft2(np.fft.rfft2(p, axes=(0, 1)) * kern, s=(h, w), axes=(0, 1))
+    return out[pad : pad + img.shape[0], pad : pad + img.shape[1]].astype(np.float32)
+
+
+def grad_mag(img: np.ndarray) -> np.ndarray:
+    gy, gx = np.gradient(img)
+    return np.hypot(gx, gy).astype(np.float32)
+
+
+def otsu(values: np.ndarray, bins: int = 128) -> float:
+    v = values.ravel()
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo < 1e-9:
+        return hi
+    hist, edges = np.histogram(v, bins=bins, range=(lo, hi))
+    p = hist.astype(np.float64) / hist.sum()
+    w0 = np.cumsum(p)
+    mids = (edges[:-1] + edges[1:]) / 2
+    mu = np.cumsum(p * mids)
+    mu_t = mu[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (mu_t * w0 - mu) ** 2 / (w0 * (1 - w0))
+    between = np.nan_to_num(between)
+    return float(mids[int(np.argmax(between))])
+
+
+def _shift_reduce(
+    mask: np.ndarray, r: int, op: Callable[[np.ndarray, np.ndarray], np.ndarray], fill: bool
+) -> np.ndarray:
+    """Separable square min/max filter of radius r on a boolean mask (fast morphology)."""
+    h, w = mask.shape
+    p = np.pad(mask, ((0, 0), (r, r)), constant_values=fill)
+    out = mask.copy()
+    for dx in range(-r, r + 1):
+        out = op(out, p[:, r + dx : r + dx + w])
+    p = np.pad(out, ((r, r), (0, 0)), constant_values=fill)
+    res = out.copy()
+    for dy in range(-r, r + 1):
+        res = op(res, p[r + dy : r + dy + h, :])
+    return res
+
+
+def erode(mask: np.ndarray, r: int) -> np.ndarray:
+    return _shift_reduce(mask, r, np.logical_and, True) if r > 0 else mask
+
+
+def dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    return _shift_reduce(mask, r, np.logical_or, False) if r > 0 else mask
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected component labelling in numpy (min-label propagation with pointer jumping).
+
+    Returns (labels, n) with labels 1..n and 0 for background.
+    """
+    h, w = mask.shape
+    big = h * w
+    lab = np.where(mask, np.arange(big).reshape(h, w), big).astype(np.int64)
+    flat_ok = mask.ravel()
+    for _ in range(10 * (h + w)):
+        p = np.pad(lab, 1, constant_values=big)
+        nb = np.minimum.reduce([lab, p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]])
+        nb = np.where(mask, nb, big)
+        flat = nb.ravel().copy()
+        for _j in range(4):  # pointer jumping: a label is a pixel index whose own label is smaller
+            ok = flat_ok & (flat < big)
+            flat[ok] = np.minimum(flat[ok], flat[flat[ok]])
+        nb = flat.reshape(h, w)
+        if np.array_equal(nb, lab):
+            break
+        lab = nb
+    roots = np.unique(lab[mask])
+    out = np.zeros((h, w), np.int32)
+    if roots.size:
+        out[mask] = np.searchsorted(roots, lab[mask]) + 1
+    return out, int(roots.size)
+
+
+def resize(img: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Antialiased resize of a float HxW or HxWxC image to (h, w)."""
+    t = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
+    t = t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]
+    t = F.interpolate(t, size=size, mode="bilinear", antialias=True, align_corners=False)
+    out = t[0, 0] if img.ndim == 2 else t[0].permute(1, 2, 0)
+    return out.numpy()
+
+
+def affine_crop(img: np.ndarray, cx: float, cy: float, half: float, out: int, angle: float = 0.0) -> np.ndarray:
+    """Square crop centred at (cx, cy) of half-width ``half`` px, rotated by ``angle`` (radians),
+    resampled to ``out`` x ``out``. Outside the image is filled with the border median."""
+    h, w = img.shape[:2]
+    scale = (2 * half) / out
+    src = img
+    if scale > 1.5:  # pre-shrink so bilinear sampling does not alias
+        f = 1.0 / scale
+        nh, nw = max(2, round(h * f)), max(2, round(w * f))
+        src = resize(img, (nh, nw))
+        cx, cy, half = cx * nw / w, cy * nh / h, half * nw / w
+        h, w = nh, nw
+    border = np.concatenate(
+        [
+            src[0].reshape(-1, *src.shape[2:]),
+            src[-1].reshape(-1, *src.shape[2:]),
+            src[:, 0].reshape(-1, *src.shape[2:]),
+            src[:, -1].reshape(-1, *src.shape[2:]),
+        ]
+    )
+    fillv = np.median(border, axis=0)
+    t = torch.from_numpy(np.ascontiguousarray(src - fillv, dtype=np.float32))
+    t = t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]
+    c, s = math.cos(angle), math.sin(angle)
+    # normalised coordinates of grid_sample: x in [-1, 1] across width
+    theta = torch.tensor(
+        [
+            [c * half / (w / 2), -s * half / (w / 2), (cx - w / 2 + 0.5) / (w / 2)],
+            [s * half / (h / 2), c * half / (h / 2), (cy - h / 2 + 0.5) / (h / 2)],
+        ],
+        dtype=torch.float32,
+    )[None]
+    grid = F.affine_grid(theta, [1, 1, out, out], align_corners=False)
+    res = F.grid_sample(t, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    arr = res[0, 0].numpy() if img.ndim == 2 else res[0].permute(1, 2, 0).numpy()
+    return (arr + fillv).astype(np.float32)
+
+
+def locate_object(gray: np.ndarray) -> tuple[float, float, float]:
+    """Find the one large object (oocyte, embryo) in a microscope frame: (cx, cy, radius) in px.
+
+    Classical: deviation from the border background plus edge energy, Otsu threshold, the
+    largest connected component, its robust extent. Falls back to the whole frame.
+    """
+    h, w = gray.shape
+    f = 128.0 / max(h, w)
+    small = resize(gray, (max(8, round(h * f)), max(8, round(w * f)))) if f < 1 else gray
+    border = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]])
+    bg = float(np.median(border))
+    spread = float(np.percentile(np.abs(small - bg), 99)) + 1e-6
+    dev = gauss_blur(np.abs(small - bg) / spread, 1.0) + gauss_blur(grad_mag(gauss_blur(small, 1.0)) / spread * 4, 1.5)
+    dev = gauss_blur(dev, 2.5)
+    mask = dev > otsu(dev)
+    mask = erode(mask, 2)
+    lab, n = label_components(mask)
+    if n == 0:
+        return w / 2, h / 2, max(h, w) / 2
+    sizes = np.bincount(lab.ravel())[1:]
+    # a zona ring and the ooplasm inside it can come apart: keep every large piece near the biggest
+    keep = np.flatnonzero(sizes >= 0.15 * sizes.max()) + 1
+    ys, xs = np.nonzero(np.isin(lab, keep))
+    if ys.size < 20:
+        return w / 2, h / 2, max(h, w) / 2
+    x0, x1 = np.percentile(xs, [1, 99])
+    y0, y1 = np.percentile(ys, [1, 99])
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    r = max(x1 - x0, y1 - y0) / 2 + 2
+    return float(cx / f if f < 1 else cx), float(cy / f if f < 1 else cy), float(r / f if f < 1 else r)
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic microscopy: drawing helpers shared by the generators. Every property is drawn from a
+# wide range so that a network cannot learn one generator's look (illumination, texture, blur,
+# noise, contrast, colour cast, debris, optics).
+# --------------------------------------------------------------------------------------------
+
+
+def grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return yy, xx
+
+
+def soft_ellipse(
+    yy: np.ndarray, xx: np.ndarray, cx: float, cy: float, a: float, b: float, theta: float = 0.0, edge: float = 1.0
+) -> np.ndarray:
+    """Anti-aliased filled ellipse (semi-axes a along theta, b across) with an edge width in px."""
+    c, s = math.cos(theta), math.sin(theta)
+    u = (xx - cx) * c + (yy - cy) * s
+    v = -(xx - cx) * s + (yy - cy) * c
+    d = np.sqrt((u / max(a, 1e-3)) ** 2 + (v / max(b, 1e-3)) ** 2)
+    sd = (1 - d) * min(a, b)  # approximate signed distance (px), positive inside
+    return np.clip(0.5 + sd / max(edge, 1e-3), 0, 1).astype(np.float32)
+
+
+def wobbly_disk(
+    yy: np.ndarray,
+    xx: np.ndarray,
+    cx: float,
+    cy: float,
+    r: float,
+    rng: np.random.Generator,
+    amp: float,
+    edge: float = 1.0,
+) -> np.ndarray:
+    """A disk whose radius wobbles with a few random harmonics (irregular cells, fragments)."""
+    ang = np.arctan2(yy - cy, xx - cx)
+    rr = np.full_like(ang, r)
+    for k in range(2, 6):
+        rr = rr + r * amp * rng.normal() / k * np.cos(k * ang + rng.uniform(0, 2 * math.pi))
+    d = np.hypot(yy - cy, xx - cx)
+    return np.clip(0.5 + (rr - d) / max(edge, 1e-3), 0, 1).astype(np.float32)
+
+
+def smooth_noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> np.ndarray:
+    n = gauss_blur(rng.normal(size=(h, w)).astype(np.float32), sigma)
+    return (n / (n.std() + 1e-6)).astype(np.float32)
+
+
+def rim(mask: np.ndarray, width: float) -> np.ndarray:
+    """A soft outline of a soft mask (|gradient| of the blurred mask), peak about 1."""
+    g = grad_mag(gauss_blur(mask, max(width, 0.5)))
+    return (g / (g.max() + 1e-6)).astype(np.float32)
+
+
+def relief(mask: np.ndarray, angle: float, width: float) -> np.ndarray:
+    """Directional derivative of a blurred mask: the bright/dark shadowing of Hoffman/DIC optics."""
+    gy, gx = np.gradient(gauss_blur(mask, max(width, 0.5)))
+    r = gx * math.cos(angle) + gy * math.sin(angle)
+    return (r / (np.abs(r).max() + 1e-6)).astype(np.float32)
+
+
+def background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """Medium background: level, illumination gradient, vignetting and low-frequency texture."""
+    yy, xx = grid(h, w)
+    base = rng.uniform(0.35, 0.8)
+    ang = rng.uniform(0, 2 * math.pi)
+    grad = rng.uniform(0, 0.25) * ((xx / w - 0.5) * math.cos(ang) + (yy / h - 0.5) * math.sin(ang))
+    r2 = ((xx / w - rng.uniform(0.3, 0.7)) ** 2 + (yy / h - rng.uniform(0.3, 0.7)) ** 2) * 4
+    vig = -rng.uniform(0, 0.25) * r2
+    tex = rng.uniform(0, 0.04) * smooth_noise(rng, h, w, rng.uniform(2, 12))
+    return (base + grad + vig + tex).astype(np.float32)
+
+
+def add_debris(rng: np.random.Generator, img: np.ndarray, n: int, size: tuple[float, float]) -> np.ndarray:
+    h, w = img.shape[:2]
+    yy, xx = grid(h, w)
+    for _ in range(n):
+        r = rng.uniform(*size)
+        m = soft_ellipse(yy, xx, rng.uniform(0, w), rng.uniform(0, h), r, r * rng.uniform(0.4, 1), rng.uniform(0, 3.2))
+        img = img + rng.choice([-1, 1]) * rng.uniform(0.05, 0.3) * m
+    return img
+
+
+def finish(
+    rng: np.random.Generator,
+    img: np.ndarray,
+    *,
+    blur: tuple[float, float] = (0.0, 1.8),
+    noise: tuple[float, float] = (0.003, 0.05),
+    colour: bool = True,
+) -> np.ndarray:
+    """Optics and camera: blur, contrast/gamma, noise, colour cast; returns uint8 grey or RGB."""
+    img = gauss_blur(img, float(rng.uniform(*blur)))
+    lo, hi = np.percentile(img, [0.5, 99.5])
+    img = (img - lo) / max(hi - lo, 1e-3)
+    target_lo, target_hi = rng.uniform(0.0, 0.3), rng.uniform(0.65, 1.0)
+    img = np.clip(target_lo + img * (target_hi - target_lo), 0, 1)
+    img = img ** rng.uniform(0.7, 1.4)
+    img = img + rng.normal(size=img.shape).astype(np.float32) * rng.uniform(*noise)
+    if colour and rng.random() < 0.6:
+        cast = rng.uniform(0.88, 1.12, size=3).astype(np.float32)
+        rgb = np.clip(img[..., None] * cast, 0, 1) if img.ndim == 2 else np.clip(img * cast, 0, 1)
+        return (rgb * 255 + 0.5).astype(np.uint8)
+    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def save_png(arr: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Parameters and the quality gate
+# --------------------------------------------------------------------------------------------
+
+
+def param_float(
+    params: Mapping[str, Any], name: str, *, required: bool = False, lo: float = 0.0, hi: float = math.inf
+) -> float | None:
+    """Read a positive number parameter; raise ParameterError MISSING_PARAMETER / INVALID_PARAMETER."""
+    raw = params.get(name) if params else None
+    if raw is None or raw == "":
+        if required:
+            raise ParameterError(f"Parameter {name!r} is required.", code="MISSING_PARAMETER", details={"param": name})
+        return None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"Parameter {name!r} must be a number.", code="INVALID_PARAMETER", details={"param": name}
+        ) from None
+    if not math.isfinite(value) or not (lo < value <= hi):
+        raise ParameterError(
+            f"Parameter {name!r} must be in ({lo}, {hi}].", code="INVALID_PARAMETER", details={"param": name}
+        )
+    return value
+
+
+def first_frame(frames: Any, kind: str) -> tuple[np.ndarray, list[QualityWarning]]:
+    """The one still image an image analyzer works on, after the shared quality gate.
+
+    Returns the frame and the gate's soft warnings; hard failures raise QualityError.
+    """
+    if isinstance(frames, np.ndarray) and (frames.ndim == 2 or (frames.ndim == 3 and frames.shape[-1] in (3, 4))):
+        frames = [frames]
+    if frames is None or len(frames) == 0:
+        raise QualityError("No image was given.", code="NO_IMAGE")
+    frame = np.asarray(frames[0])
+    if frame.ndim == 3 and frame.shape[-1] == 4:
+        frame = frame[..., :3]
+    from ml.quality import check_image  # helper A's gate; raises QualityError with stable codes
+
+    warnings = list(check_image(frame, kind=kind))
+    if len(frames) > 1:
+        warnings.append(QualityWarning("MULTIPLE_FRAMES", "Several frames were given; only the first was analysed."))
+    return frame, warnings
+
+
+def window(shape: tuple[int, ...], cx: float, cy: float, r: float, pad: float = 4.0) -> tuple[slice, slice]:
+    """The bounding slices of a shape of radius r at (cx, cy): draw small things locally, fast."""
+    h, w = shape[:2]
+    y0, y1 = max(0, int(cy - r - pad)), min(h, int(cy + r + pad) + 2)
+    x0, x1 = max(0, int(cx - r - pad)), min(w, int(cx + r + pad) + 2)
+    return slice(y0, max(y0 + 1, y1)), slice(x0, max(x0 + 1, x1))

@@ -1,0 +1,35 @@
+"""Oocyte maturity analyzer (registry contract: load_analyzer, synth, train, evaluate, models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ml.oocyte.generate import CLASSES, synth
+
+__all__ = ["CLASSES", "evaluate", "load_analyzer", "models", "synth", "train"]
+
+
+def load_analyzer(weights_dir: Path | None = None) -> Any:
+    from ml.oocyte.model import OocyteAnalyzer
+
+    return OocyteAnalyzer(weights_dir)
+
+
+def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False) -> dict[str, Any]:
+    from ml.oocyte.model import train as _train
+
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke)
+
+
+def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+    from ml.oocyte.model import evaluate as _evaluate
+
+    return _evaluate(n=n, seed=seed, weights_dir=weights_dir)
+
+
+def models(weights_dir: Path | None = None) -> list[dict[str, Any]]:
+    from ml import nn as mnn
+    from ml.oocyte.model import NAME
+
+    return mnn.describe_models([NAME], weights_dir)

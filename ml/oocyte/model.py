@@ -1,0 +1,179 @@
+"""Oocyte maturity (GV / MI / MII / degenerate): classical localisation + a small CNN."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ml import nn as mnn
+from ml.base import AnalysisResult, Detection, Frames, Measurement
+from ml.oocyte import generate as osynth
+
+NAME = "oocyte_maturity"
+VERSION = "1.0.0"
+SIZE = 64  # network input, px
+MARGIN = 1.12  # crop half-width = MARGIN x object radius
+TRAIN_STREAM = 100  # seed streams: training draws 100+k, evaluation 900 (never overlap)
+EVAL_STREAM = 900
+
+
+def preprocess(
+    frame: np.ndarray, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Frame -> standardised 1 x SIZE x SIZE crop around the oocyte, and (cx, cy, r) in px.
+
+    ``rng`` adds the localisation jitter used in training, so the network does not depend on a
+    perfect crop.
+    """
+    gray = mnn.to_gray(frame)
+    cx, cy, r = mnn.locate_object(gray)
+    half = r * MARGIN
+    if rng is not None:
+        cx += rng.normal(0, 0.05) * r
+        cy += rng.normal(0, 0.05) * r
+        half *= rng.uniform(0.9, 1.2)
+    angle = 0.0 if rng is None else rng.uniform(0, 2 * math.pi)
+    crop = mnn.affine_crop(gray, cx, cy, half, SIZE, angle)
+    return mnn.standardize(crop)[None], (cx, cy, r)
+
+
+def make_pool(n: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
+    xs, ys = [], []
+    for i in range(n):
+        img, truth = osynth.sample(seed, i, stream)
+        rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
+        x, _ = preprocess(img, rng)
+        xs.append(x)
+        ys.append(truth["label_index"])
+    return {"x": torch.from_numpy(np.stack(xs)), "y": torch.tensor(ys, dtype=torch.long)}
+
+
+def _loss(out: dict[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+    return F.cross_entropy(out["maturity"], batch["y"], label_smoothing=0.02)
+
+
+def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: Any = print) -> dict[str, Any]:
+    """Train on generated images and write weights + card to ``out_dir`` (default ml/weights)."""
+    mnn.set_determinism(seed)
+    pool_n, steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
+    refresh_every = steps // 2
+    pools = [0]
+
+    def refresh(k: int) -> dict[str, torch.Tensor]:
+        pools[0] += 1
+        return make_pool(pool_n, seed, TRAIN_STREAM + k, jitter=True)
+
+    data = make_pool(pool_n, seed, TRAIN_STREAM, jitter=True)
+    model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
+    tlog = mnn.train_loop(
+        model,
+        data,
+        _loss,
+        steps=steps,
+        seed=seed,
+        lr=3e-3,
+        refresh=None if smoke else refresh,
+        refresh_every=0 if smoke else refresh_every,
+        log=log,
+    )
+    metrics = _evaluate_model(model, n=eval_n, seed=seed + 1)
+    metrics["train_final_loss"] = tlog.final_loss
+    meta = mnn.write_model(
+        model,
+        out_dir,
+        name=NAME,
+        version=VERSION,
+        kind="oocyte",
+        generator=osynth.GENERATOR,
+        generator_version=osynth.GENERATOR_VERSION,
+        seed=seed,
+        steps=steps,
+        train_images=pool_n * (1 + pools[0]),
+        metrics=metrics,
+        labels={"maturity": list(osynth.CLASSES)},
+        eval_command=f"python -m ml evaluate oocyte (evaluate(n={eval_n}, seed={seed + 1}), stream {EVAL_STREAM})",
+        intended_use="Decision support for the embryologist's maturity call (GV / MI / MII / degenerate) on a "
+        "single denuded-oocyte image before ICSI; the embryologist confirms every call.",
+        limitations=[
+            "Trained on generated images only; real optics, culture dishes and cumulus differ.",
+            "A polar body hidden behind the ooplasm (out of the focal plane) cannot be seen in one image: "
+            "such MII oocytes will be called MI.",
+            "Early MI vs late GV (germinal vesicle breakdown in progress) is not modelled.",
+            "One oocyte per image; several oocytes in one frame are not separated.",
+        ],
+    )
+    return {
+        "model": NAME,
+        "sha256": meta["sha256"],
+        "weights": str(Path(out_dir or mnn.WEIGHTS_DIR) / f"{NAME}.pt"),
+        "final_loss": tlog.final_loss,
+        "steps": steps,
+        **metrics,
+    }
+
+
+@torch.no_grad()
+def _evaluate_model(model: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
+    data = make_pool(n, seed, EVAL_STREAM, jitter=False)
+    pred = mnn.predict(model, data["x"])["maturity"].argmax(1)
+    y = data["y"]
+    conf = np.zeros((len(osynth.CLASSES),) * 2, dtype=int)
+    for t, p in zip(y.tolist(), pred.tolist(), strict=True):
+        conf[t, p] += 1
+    out: dict[str, Any] = {"n": n, "accuracy": float((pred == y).float().mean())}
+    for i, c in enumerate(osynth.CLASSES):
+        out[f"recall_{c}"] = float(conf[i, i] / max(conf[i].sum(), 1))
+    out["confusion"] = conf.tolist()
+    return out
+
+
+def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+    """Accuracy of the shipped (or given) weights on ``n`` held-out generated images."""
+    model, _meta = mnn.load_weights(NAME, weights_dir)
+    return _evaluate_model(model, n, seed)
+
+
+class OocyteAnalyzer:
+    """Maturity of one oocyte in one image, with class probabilities."""
+
+    kind = "oocyte"
+
+    def __init__(self, weights_dir: Path | None = None) -> None:
+        self.net, meta = mnn.load_weights(NAME, weights_dir)
+        self.model = mnn.model_info(meta)
+
+    def analyze(self, frames: Frames, params: Mapping[str, Any]) -> AnalysisResult:
+        um_per_px = mnn.param_float(params or {}, "um_per_px", hi=100.0)
+        frame, warnings = mnn.first_frame(frames, self.kind)
+        x, (cx, cy, r) = preprocess(frame)
+        with torch.no_grad():
+            p = torch.softmax(self.net(torch.from_numpy(x)[None])["maturity"], 1)[0].tolist()
+        k = int(np.argmax(p))
+        probs = {c: round(float(v), 4) for c, v in zip(osynth.CLASSES, p, strict=True)}
+        measurements = [Measurement(name=f"p_{c.lower()}", value=probs[c], unit="probability") for c in osynth.CLASSES]
+        if um_per_px:
+            measurements.append(
+                Measurement(name="outer_diameter", value=round(2 * r * um_per_px, 1), unit="um", confidence=None)
+            )
+        return AnalysisResult(
+            kind=self.kind,
+            model=self.model,
+            measurements=measurements,
+            detections=[
+                Detection(
+                    type="box",
+                    label=osynth.CLASSES[k],
+                    confidence=float(p[k]),
+                    box=(cx - r, cy - r, cx + r, cy + r),
+                    attributes={"probabilities": probs},
+                )
+            ],
+            interpretation={"maturity": osynth.CLASSES[k], "confidence": round(float(p[k]), 4), "probabilities": probs},
+            warnings=warnings,
+        )
