@@ -1,0 +1,16 @@
+"""Record the acting user in the change log outside a web request (Celery tasks, commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from auditlog.context import set_actor
+
+
+@contextmanager
+def acting_as(user: Any, *, remote_addr: str | None = None) -> Iterator[None]:
+    """Within this block, auditlog entries name `user` as the actor (as the web middleware does)."""
+    with set_actor(user, remote_addr=remote_addr):
+        yield

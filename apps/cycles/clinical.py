@@ -1,0 +1,29 @@
+"""Clinical limits the records enforce. One table, with its sources, so a clinic can see and change them.
+
+Sources: Gardner & Schoolcraft blastocyst grading (1999); Istanbul consensus (ESHRE/ALPHA 2011)
+for cleavage grades and pronuclei; ranges for hormones and ultrasound are sanity bounds to catch
+typing errors (unit slips), not reference ranges.
+"""
+
+GARDNER_EXPANSION_MIN = 1
+GARDNER_EXPANSION_MAX = 6
+GARDNER_GRADES = ("A", "B", "C")
+# ICM and TE are graded only once the blastocyst is full (expansion >= 3).
+GARDNER_ICM_TE_MIN_EXPANSION = 3
+
+ISTANBUL_CLEAVAGE_GRADES = (1, 2, 3)
+PRONUCLEI_MAX = 9  # 0PN, 1PN, 2PN (normal), 3PN+ recorded as counted
+
+EMBRYO_DAY_MIN = 0
+EMBRYO_DAY_MAX = 7
+CELL_COUNT_MAX = 32  # beyond this a day-4 morula is recorded as compaction, not a count
+
+FOLLICLE_DIAMETER_MM_MIN = 1.0
+FOLLICLE_DIAMETER_MM_MAX = 60.0
+ENDOMETRIUM_MM_MAX = 30.0
+CYCLE_DAY_MAX = 60
+
+# Sanity upper bounds (catch unit errors): estradiol pg/mL, LH IU/L, progesterone ng/mL.
+ESTRADIOL_PG_ML_MAX = 20000.0
+LH_IU_L_MAX = 500.0
+PROGESTERONE_NG_ML_MAX = 500.0

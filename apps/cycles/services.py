@@ -1,0 +1,165 @@
+"""Writes for treatment cycles. Each takes the acting user; validation runs before every save."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from apps.accounts.models import User
+from apps.core.exceptions import ApplicationError, validation_error_from_django
+from apps.cycles.models import (
+    STATUS_TRANSITIONS,
+    CycleStatus,
+    Embryo,
+    EmbryoAssessment,
+    EmbryoFate,
+    MonitoringVisit,
+    Oocyte,
+    Transfer,
+    TreatmentCycle,
+)
+from apps.patients.access import patient_require
+from apps.patients.models import Patient
+
+
+def _save(
+    obj: Any, *, duplicate_code: str = "DUPLICATE", duplicate_message: str = "This record already exists."
+) -> None:
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        raise validation_error_from_django(exc) from exc
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise ApplicationError(duplicate_message, code=duplicate_code) from exc
+
+
+def _require_cycle(user: User, cycle: TreatmentCycle) -> None:
+    patient_require(user=user, patient=cycle.patient, action="change")
+
+
+@transaction.atomic
+def cycle_create(
+    *, user: User, patient: Patient, cycle_type: str, start_date: datetime.date, **fields: Any
+) -> TreatmentCycle:
+    patient_require(user=user, patient=patient, action="change")
+    cycle = TreatmentCycle(
+        clinic_id=patient.clinic_id, patient=patient, cycle_type=cycle_type, start_date=start_date, **fields
+    )
+    _save(cycle)
+    return cycle
+
+
+@transaction.atomic
+def cycle_update(*, user: User, cycle: TreatmentCycle, **fields: Any) -> TreatmentCycle:
+    _require_cycle(user, cycle)
+    forbidden = {"clinic", "clinic_id", "patient", "patient_id", "status", "external_id"} & set(fields)
+    if forbidden:
+        raise ApplicationError(
+            "These fields cannot be changed here.", code="INVALID_FIELDS", details={"fields": sorted(forbidden)}
+        )
+    for name, value in fields.items():
+        setattr(cycle, name, value)
+    _save(cycle)
+    return cycle
+
+
+@transaction.atomic
+def cycle_set_status(*, user: User, cycle: TreatmentCycle, status: str, reason: str = "") -> TreatmentCycle:
+    """Move the cycle along its allowed path (STATUS_TRANSITIONS)."""
+    _require_cycle(user, cycle)
+    cycle = TreatmentCycle.objects.select_for_update().get(pk=cycle.pk)
+    if status not in STATUS_TRANSITIONS.get(cycle.status, frozenset()):
+        raise ApplicationError(
+            "This status change is not allowed.",
+            code="INVALID_STATUS_TRANSITION",
+            details={"from": cycle.status, "to": status},
+        )
+    cycle.status = status
+    if status == CycleStatus.CANCELLED:
+        cycle.cancellation_reason = reason
+    _save(cycle)
+    return cycle
+
+
+@transaction.atomic
+def outcome_record(*, user: User, cycle: TreatmentCycle, outcome: str, outcome_date: datetime.date) -> TreatmentCycle:
+    _require_cycle(user, cycle)
+    if cycle.status not in {CycleStatus.OUTCOME_PENDING, CycleStatus.CLOSED}:
+        raise ApplicationError("Record the outcome once the cycle awaits it.", code="INVALID_STATUS_TRANSITION")
+    cycle.outcome = outcome
+    cycle.outcome_date = outcome_date
+    _save(cycle)
+    return cycle
+
+
+@transaction.atomic
+def visit_add(
+    *, user: User, cycle: TreatmentCycle, visit_date: datetime.date, cycle_day: int, **fields: Any
+) -> MonitoringVisit:
+    _require_cycle(user, cycle)
+    visit = MonitoringVisit(cycle=cycle, visit_date=visit_date, cycle_day=cycle_day, **fields)
+    _save(visit)
+    return visit
+
+
+@transaction.atomic
+def oocyte_add(*, user: User, cycle: TreatmentCycle, number: int, **fields: Any) -> Oocyte:
+    _require_cycle(user, cycle)
+    oocyte = Oocyte(cycle=cycle, number=number, **fields)
+    _save(
+        oocyte, duplicate_code="DUPLICATE_NUMBER", duplicate_message="This oocyte number is already used in the cycle."
+    )
+    return oocyte
+
+
+@transaction.atomic
+def embryo_add(*, user: User, oocyte: Oocyte, number: int | None = None) -> Embryo:
+    """An embryo develops from one oocyte of the same cycle; numbering follows the oocyte by default."""
+    cycle = oocyte.cycle
+    _require_cycle(user, cycle)
+    embryo = Embryo(cycle=cycle, oocyte=oocyte, number=number if number is not None else oocyte.number)
+    _save(
+        embryo,
+        duplicate_code="DUPLICATE_NUMBER",
+        duplicate_message="This oocyte already has an embryo, or the number is used.",
+    )
+    return embryo
+
+
+@transaction.atomic
+def assessment_add(*, user: User, embryo: Embryo, day: int, **fields: Any) -> EmbryoAssessment:
+    _require_cycle(user, embryo.cycle)
+    assessment = EmbryoAssessment(embryo=embryo, day=day, assessed_by=user, **fields)
+    _save(assessment)
+    return assessment
+
+
+@transaction.atomic
+def transfer_record(
+    *, user: User, cycle: TreatmentCycle, transfer_date: datetime.date, embryos: Iterable[Embryo], **fields: Any
+) -> Transfer:
+    """Record a transfer of embryos of this patient (from this cycle, or an earlier one for a FET)."""
+    _require_cycle(user, cycle)
+    embryos = list(embryos)
+    if not embryos:
+        raise ApplicationError("A transfer needs at least one embryo.", code="NO_EMBRYOS")
+    for embryo in embryos:
+        if embryo.cycle.patient_id != cycle.patient_id:
+            raise ApplicationError("Only the patient's own embryos can be transferred.", code="INVALID_EMBRYO")
+        if embryo.fate in {EmbryoFate.TRANSFERRED, EmbryoFate.DISCARDED}:
+            raise ApplicationError("This embryo is not available for transfer.", code="INVALID_EMBRYO")
+    transfer = Transfer(cycle=cycle, transfer_date=transfer_date, performed_by=user, **fields)
+    _save(transfer, duplicate_code="DUPLICATE_TRANSFER", duplicate_message="This cycle already has a transfer.")
+    transfer.embryos.set(embryos)
+    for embryo in embryos:
+        embryo.fate = EmbryoFate.TRANSFERRED
+        embryo.fate_date = transfer_date
+        embryo.save(update_fields=["fate", "fate_date", "updated_at"])
+    return transfer

@@ -1,0 +1,3 @@
+"""FertiVision image analyzers: pure PyTorch, numpy and Pillow. Never imports Django."""
+
+__all__ = ["base", "registry"]
