@@ -52,7 +52,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []  # type: ignore[misc]
 
     class Meta:
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
@@ -80,7 +80,7 @@ class Clinic(BaseModel):
 
     class Meta:
         ordering = ["name"]
-        permissions = CLINIC_PERMISSIONS
+        permissions = CLINIC_PERMISSIONS  # type: ignore[assignment]
 
     def __str__(self) -> str:
         return self.name

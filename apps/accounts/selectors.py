@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Clinic, ClinicGroupObjectPermission, ClinicUserObjectPermission, StaffRole, User
 from apps.accounts.roles import Role
 
 
-def clinics_with_permission(*, user: User | object, codename: str) -> QuerySet[Clinic]:
+def clinics_with_permission(*, user: Any, codename: str) -> QuerySet[Clinic]:
     """Clinics on which `user` holds the clinic permission `codename` (through a role or directly)."""
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return Clinic.objects.none()

@@ -84,7 +84,7 @@ class Analysis(BaseModel):
         errors: dict[str, str] = {}
         if self.patient_id and self.clinic_id and self.patient.clinic_id != self.clinic_id:
             errors["clinic"] = "The analysis must belong to the patient's clinic."
-        if self.cycle_id and self.patient_id and self.cycle.patient_id != self.patient_id:
+        if self.cycle is not None and self.patient_id and self.cycle.patient_id != self.patient_id:
             errors["cycle"] = "The cycle must be the patient's."
         for name in ("oocyte", "embryo"):
             part = getattr(self, name)

@@ -100,7 +100,9 @@ class ScopedModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):  # type: ig
         if not getattr(request.user, "is_staff", False):
             return False
         codename = ACTION_PERMISSIONS[action][0]
-        return _memo(request, ("clinic", codename), clinics_with_permission(user=request.user, codename=codename).exists)
+        return _memo(
+            request, ("clinic", codename), clinics_with_permission(user=request.user, codename=codename).exists
+        )
 
     # --- choices offered in forms follow the same rule --------------------------------------
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:

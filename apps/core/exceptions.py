@@ -58,3 +58,12 @@ def validation_error_from_django(exc: Any) -> ValidationFailed:
     else:
         details = {"non_field_errors": [str(m) for m in getattr(exc, "messages", [str(exc)])]}
     return ValidationFailed("The data is not valid.", details=details)
+
+
+DUPLICATE_CODES = frozenset({"unique", "unique_together", "duplicate"})
+
+
+def is_duplicate(exc: Any) -> bool:
+    """Whether a Django ValidationError is (only) a uniqueness violation."""
+    errors = [e for errs in exc.error_dict.values() for e in errs] if hasattr(exc, "error_dict") else exc.error_list
+    return bool(errors) and all(getattr(e, "code", None) in DUPLICATE_CODES for e in errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from apps.core.access import get_visible
 from apps.cycles import selectors
@@ -11,25 +12,25 @@ from apps.patients.access import patient_require
 from apps.patients.selectors import Action
 
 
-def cycle_get(*, user: object, external_id: uuid.UUID | str, action: Action = "view") -> TreatmentCycle:
+def cycle_get(*, user: Any, external_id: uuid.UUID | str, action: Action = "view") -> TreatmentCycle:
     cycle = get_visible(selectors.cycle_list(user=user).select_related("patient", "clinic"), external_id)
     patient_require(user=user, patient=cycle.patient, action=action)
     return cycle
 
 
-def visit_get(*, user: object, external_id: uuid.UUID | str, action: Action = "view") -> MonitoringVisit:
+def visit_get(*, user: Any, external_id: uuid.UUID | str, action: Action = "view") -> MonitoringVisit:
     visit = get_visible(selectors.visit_list(user=user).select_related("cycle__patient"), external_id)
     patient_require(user=user, patient=visit.cycle.patient, action=action)
     return visit
 
 
-def oocyte_get(*, user: object, external_id: uuid.UUID | str, action: Action = "view") -> Oocyte:
+def oocyte_get(*, user: Any, external_id: uuid.UUID | str, action: Action = "view") -> Oocyte:
     oocyte = get_visible(selectors.oocyte_list(user=user).select_related("cycle__patient"), external_id)
     patient_require(user=user, patient=oocyte.cycle.patient, action=action)
     return oocyte
 
 
-def embryo_get(*, user: object, external_id: uuid.UUID | str, action: Action = "view") -> Embryo:
+def embryo_get(*, user: Any, external_id: uuid.UUID | str, action: Action = "view") -> Embryo:
     embryo = get_visible(selectors.embryo_list(user=user).select_related("cycle__patient"), external_id)
     patient_require(user=user, patient=embryo.cycle.patient, action=action)
     return embryo

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
-from apps.core.exceptions import ApplicationError, validation_error_from_django
+from apps.core.exceptions import ApplicationError, is_duplicate, validation_error_from_django
 from apps.cycles.models import (
     STATUS_TRANSITIONS,
     CycleStatus,
@@ -32,6 +32,8 @@ def _save(
     try:
         obj.full_clean()
     except ValidationError as exc:
+        if is_duplicate(exc):
+            raise ApplicationError(duplicate_message, code=duplicate_code) from exc
         raise validation_error_from_django(exc) from exc
     try:
         with transaction.atomic():

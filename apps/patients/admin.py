@@ -41,7 +41,7 @@ class PatientAdmin(GuardedModelAdminMixin, ScopedModelAdmin):
     readonly_fields = ("external_id", "created_at", "updated_at")
     autocomplete_fields = ("partner",)
     inlines = [ConsentInline]
-    change_form_template = "admin/guardian/model/change_form.html"
+    change_form_template = "admin/guardian/model/change_form.html"  # type: ignore[misc]
     fieldsets = (
         (None, {"fields": ("clinic", "mrn", "external_id")}),
         ("Identity", {"fields": ("given_name", "family_name", "date_of_birth", "sex")}),
@@ -84,7 +84,7 @@ class PatientAdmin(GuardedModelAdminMixin, ScopedModelAdmin):
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for instance in formset.save(commit=False):
             if isinstance(instance, Consent) and instance.recorded_by_id is None:
-                instance.recorded_by = request.user
+                instance.recorded_by = request.user  # type: ignore[assignment]
             instance.save()
         for obj in formset.deleted_objects:
             obj.delete()

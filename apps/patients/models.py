@@ -59,6 +59,7 @@ class Patient(BaseModel):
                 fields=["clinic", "mrn_index"],
                 name="patient_mrn_unique_per_clinic",
                 violation_error_message="A patient with this MRN already exists in the clinic.",
+                violation_error_code="duplicate",
             ),
             models.CheckConstraint(condition=~models.Q(partner=models.F("pk")), name="patient_not_own_partner"),
         ]

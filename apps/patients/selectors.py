@@ -6,7 +6,7 @@ role), or a guardian permission granted on that patient itself (a share).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 
@@ -31,7 +31,7 @@ ACTION_PERMISSIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def patient_list(*, user: object, action: Action = "view") -> QuerySet[Patient]:
+def patient_list(*, user: Any, action: Action = "view") -> QuerySet[Patient]:
     """Every patient `user` may perform `action` on. The single source of patient visibility."""
     clinic_perm, object_perm = ACTION_PERMISSIONS[action]
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
@@ -48,7 +48,7 @@ def patient_list(*, user: object, action: Action = "view") -> QuerySet[Patient]:
     return Patient.objects.filter(Q(clinic__in=clinics) | Q(pk__in=shared_direct) | Q(pk__in=shared_groups))
 
 
-def patient_search(*, user: object, mrn: str | None = None, full_name: str | None = None) -> QuerySet[Patient]:
+def patient_search(*, user: Any, mrn: str | None = None, full_name: str | None = None) -> QuerySet[Patient]:
     """Exact-match search (case- and spacing-insensitive) through the blind indexes."""
     qs = patient_list(user=user)
     if mrn:

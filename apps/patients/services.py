@@ -14,7 +14,13 @@ from guardian.shortcuts import assign_perm, remove_perm
 from apps.accounts.models import Clinic, User
 from apps.accounts.roles import CHANGE_PATIENTS, DELETE_PATIENTS
 from apps.accounts.selectors import clinics_with_permission
-from apps.core.exceptions import ApplicationError, NotFound, PermissionDenied, validation_error_from_django
+from apps.core.exceptions import (
+    ApplicationError,
+    NotFound,
+    PermissionDenied,
+    is_duplicate,
+    validation_error_from_django,
+)
 from apps.patients.access import patient_require
 from apps.patients.models import Consent, Patient
 
@@ -36,7 +42,7 @@ def _save(obj: Any, **kwargs: Any) -> None:
     try:
         obj.full_clean()
     except ValidationError as exc:
-        if any("MRN already exists" in m for m in exc.messages):
+        if is_duplicate(exc):
             raise ApplicationError(
                 "A patient with this MRN already exists in the clinic.", code="DUPLICATE_MRN"
             ) from exc

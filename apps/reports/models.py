@@ -55,7 +55,7 @@ class Report(BaseModel):
         errors: dict[str, str] = {}
         if self.patient_id and self.clinic_id and self.patient.clinic_id != self.clinic_id:
             errors["clinic"] = "The report must belong to the patient's clinic."
-        if self.cycle_id and self.patient_id and self.cycle.patient_id != self.patient_id:
+        if self.cycle is not None and self.patient_id and self.cycle.patient_id != self.patient_id:
             errors["cycle"] = "The cycle must be the patient's."
         if self.status == ReportStatus.SIGNED and (
             self.signed_by_id is None or self.signed_at is None or not self.sha256

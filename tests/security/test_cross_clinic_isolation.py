@@ -57,17 +57,17 @@ def _snapshot() -> dict[str, Any]:
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
     """Two clinics; clinic B has a couple with a full cycle, an analysis and a report."""
-    clinic_a = ClinicFactory(code="alpha", name="Alpha")
-    clinic_b = ClinicFactory(code="bravo", name="Bravo")
-    own = PatientFactory(clinic=clinic_a)
-    CycleFactory(patient=own)
-    b_patient = PatientFactory(clinic=clinic_b, mrn="B-0001", given_name="Brigitte", family_name="Bravo")
-    b_other = PatientFactory(clinic=clinic_b, mrn="B-0002")
-    b_cycle = CycleFactory(patient=b_patient)
-    b_other_cycle = CycleFactory(patient=b_other)
-    b_visit = VisitFactory(cycle=b_cycle)
-    b_oocyte = OocyteFactory(cycle=b_cycle, number=1)
-    b_embryo = EmbryoFactory(oocyte=OocyteFactory(cycle=b_cycle, number=2))
+    clinic_a = ClinicFactory.create(code="alpha", name="Alpha")
+    clinic_b = ClinicFactory.create(code="bravo", name="Bravo")
+    own = PatientFactory.create(clinic=clinic_a)
+    CycleFactory.create(patient=own)
+    b_patient = PatientFactory.create(clinic=clinic_b, mrn="B-0001", given_name="Brigitte", family_name="Bravo")
+    b_other = PatientFactory.create(clinic=clinic_b, mrn="B-0002")
+    b_cycle = CycleFactory.create(patient=b_patient)
+    b_other_cycle = CycleFactory.create(patient=b_other)
+    b_visit = VisitFactory.create(cycle=b_cycle)
+    b_oocyte = OocyteFactory.create(cycle=b_cycle, number=1)
+    b_embryo = EmbryoFactory.create(oocyte=OocyteFactory.create(cycle=b_cycle, number=2))
     b_analysis = Analysis.objects.create(clinic=clinic_b, patient=b_patient, cycle=b_cycle, kind="embryo")
     b_report = Report.objects.create(clinic=clinic_b, patient=b_patient, cycle=b_cycle, report_type="embryology")
     return {

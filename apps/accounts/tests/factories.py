@@ -8,7 +8,7 @@ from apps.accounts.models import Clinic, User
 from apps.accounts.roles import Role
 from apps.accounts.services import clinic_create, staff_add
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 - test fixture
+PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory[User]):

@@ -102,7 +102,7 @@ FAMILY = [
     "Zhang",
 ]
 
-STATUSES = list(CycleStatus)
+STATUSES: list[str] = [s.value for s in CycleStatus]
 
 
 class Command(BaseCommand):
