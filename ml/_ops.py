@@ -55,6 +55,59 @@ def _gaussian_t(t: torch.Tensor, sigma: float) -> torch.Tensor:
     return x.reshape(n, 1, h, w)
 
 
+def _box_widths(sigma: float, n: int = 3) -> list[int]:
+    """Odd box widths whose n-fold convolution has standard deviation ~sigma (Kovesi 2010)."""
+    w_ideal = math.sqrt(12 * sigma * sigma / n + 1)
+    wl = math.floor(w_ideal)
+    if wl % 2 == 0:
+        wl -= 1
+    wu = wl + 2
+    m = round((12 * sigma * sigma - n * wl * wl - 4 * n * wl - 3 * n) / (-4 * wl - 4))
+    return [wl if i < m else wu for i in range(n)]
+
+
+def _box1d(a: np.ndarray, r: int, axis: int) -> np.ndarray:
+    if r <= 0:
+        return a
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad, mode="edge"), axis=axis, dtype=np.float64)
+    n = a.shape[axis]
+    hi = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + n), axis=axis)
+    lo = np.take(c, np.arange(0, n), axis=axis)
+    return ((hi - lo) / (2 * r + 1)).astype(np.float32)
+
+
+def gaussian_box(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of one 2D image approximated by three box filters (numpy cumsums).
+
+    Much faster than a one-channel torch convolution on CPU, any sigma, edges replicated.
+    """
+    a = np.asarray(img, dtype=np.float32)
+    if sigma < 2.0:  # three boxes of width 1-3 px are a poor Gaussian
+        return gaussian(a, sigma)
+    for wdt in _box_widths(sigma):
+        r = (wdt - 1) // 2
+        a = _box1d(_box1d(a, r, a.ndim - 1), r, a.ndim - 2)
+    return a
+
+
+def gaussian_fast(img: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur of a 2D image for large sigma: computed at reduced resolution, interpolated back.
+
+    Accurate to a fraction of a grey level for the smooth backgrounds it is used for.
+    """
+    f = int(sigma // 4)
+    if f < 2:
+        return gaussian_box(img, sigma)
+    t = torch.as_tensor(np.ascontiguousarray(img), dtype=torch.float32)[None, None]
+    h, w = t.shape[-2:]
+    small = F.avg_pool2d(t, f, ceil_mode=True)[0, 0].numpy()
+    small = gaussian_box(small, math.sqrt(max(sigma * sigma - f * f / 12.0, 0.25)) / f)
+    up = F.interpolate(torch.from_numpy(small)[None, None], scale_factor=f, mode="bilinear", align_corners=False)
+    return up[0, 0, :h, :w].numpy()
+
+
 def box_mean(img: np.ndarray, radius: int) -> np.ndarray:
     t = torch.as_tensor(np.ascontiguousarray(img), dtype=torch.float32)[None, None]
     r = max(1, int(radius))
@@ -66,7 +119,10 @@ def local_maxima(img: np.ndarray, radius: int, threshold: float) -> np.ndarray:
     """(row, col) of pixels that are the maximum of their (2r+1)^2 neighbourhood and above threshold."""
     t = torch.as_tensor(np.ascontiguousarray(img), dtype=torch.float32)[None, None]
     r = max(1, int(radius))
-    m = F.max_pool2d(F.pad(t, (r, r, r, r), mode="constant", value=-1e30), 2 * r + 1, stride=1)
+    h, w = t.shape[-2:]
+    k = min(2 * r + 1, 2 * ((min(h, w) - 1) // 2) + 1) if min(h, w) < 2 * r + 1 else 2 * r + 1
+    k = max(1, k)
+    m = F.max_pool2d(t, k, stride=1, padding=k // 2)
     peaks = (t == m) & (t > threshold)
     rc = torch.nonzero(peaks[0, 0]).numpy()
     if len(rc) > 1:

@@ -1,0 +1,267 @@
+"""Classical follicle detection and measurement on a 2D ultrasound image.
+
+Steps, every size from the pixel spacing: find the imaged area (sector or linear field); despeckle
+with a Gaussian of ~0.35 mm; a local threshold halfway between the anechoic (fluid) level and the
+local tissue level, the latter a normalised convolution over tissue pixels only so that a big
+follicle does not drag its own threshold down; fill holes; drop regions touching the edge of the
+imaged area; split touching follicles at the necks of the distance transform (markers = maxima
+of the distance map, pixels assigned to the marker whose inscribed disk is nearest); ellipse fit
+from second moments gives the two orthogonal diameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ml._ops import (
+    _box1d,
+    distance_transform,
+    ellipse_from_moments,
+    gaussian_box,
+    gaussian_fast,
+    label,
+    local_maxima,
+    region_props,
+    to_grey_float,
+)
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    despeckle_mm: float = 0.35  # Gaussian sigma for speckle suppression
+    background_mm: float = 6.0  # scale of the local tissue level
+    threshold_frac: float = 0.5  # between fluid (0) and tissue (1) level: the edge of a blurred step
+    min_diameter_mm: float = 1.5  # smaller dark spots are noise or vessels
+    max_diameter_mm: float = 40.0
+    max_aspect: float = 2.2  # follicles are round-ish; vessels and shadows are long
+    min_fill: float = 0.8  # region area / fitted-ellipse area
+    max_contrast: float = 0.75  # mean inside / mean of the surrounding ring must be below this
+    neck_ratio: float = 0.75  # split where the distance map dips below this fraction of the smaller peak
+
+
+DETECT = DetectSettings()
+
+
+@dataclass
+class Follicle:
+    cx: float
+    cy: float
+    major_px: float
+    minor_px: float
+    angle: float
+    area_px: float
+    contrast: float
+
+    def diameters_mm(self, mm: float) -> tuple[float, float]:
+        return self.major_px * mm, self.minor_px * mm
+
+    def mean_diameter_mm(self, mm: float) -> float:
+        return (self.major_px + self.minor_px) / 2 * mm
+
+    def outline(self, n: int = 32) -> list[tuple[float, float]]:
+        t = np.linspace(0, 2 * math.pi, n, endpoint=False)
+        a, b = self.major_px / 2, self.minor_px / 2
+        ca, sa = math.cos(self.angle), math.sin(self.angle)
+        xs = self.cx + a * np.cos(t) * ca - b * np.sin(t) * sa
+        ys = self.cy + a * np.cos(t) * sa + b * np.sin(t) * ca
+        return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+
+
+def imaged_area(g: np.ndarray) -> np.ndarray:
+    """The sector or linear field: pixels not part of the dark frame around it."""
+    sm = gaussian_box(g, 2.0)
+    valid = sm > 8.0
+    lab, n = label(valid)
+    if n > 1:
+        sizes = np.bincount(lab.ravel())
+        sizes[0] = 0
+        valid = lab == int(np.argmax(sizes))
+    # fluid can be as dark as the frame: a follicle is a hole in the imaged area, not outside it
+    return _fill_holes(valid)
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    lab, n = label(~mask)
+    if n == 0:
+        return mask
+    border = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    holes = ~np.isin(lab, border) & (lab > 0)
+    return mask | holes
+
+
+def _split(region: np.ndarray, settings: DetectSettings, min_r: float) -> list[np.ndarray]:
+    """Split one binary region (cropped) into follicles at the necks of its distance map."""
+    dist = distance_transform(region)
+    ys, xs = np.nonzero(region)
+    # candidate markers: distance-map maxima at least min_r deep
+    peaks = local_maxima(dist, max(2, round(min_r)), min_r)
+    if len(peaks) <= 1:
+        return [region]
+    order = np.argsort(-dist[peaks[:, 0], peaks[:, 1]])
+    peaks = peaks[order]
+    # a marker inside a stronger marker's disk is the same follicle
+    keep: list[int] = []
+    for i, (r, c) in enumerate(peaks):
+        ri = dist[r, c]
+        ok = True
+        for j in keep:
+            rj, cj = peaks[j]
+            dj = dist[rj, cj]
+            sep = math.hypot(r - rj, c - cj)
+            if sep < dj:
+                ok = False
+                break
+            # the path between the two centres must dip (a neck), or they are one elongated follicle
+            n = max(2, int(sep))
+            ly = np.linspace(r, rj, n).round().astype(int)
+            lx = np.linspace(c, cj, n).round().astype(int)
+            if dist[ly, lx].min() > settings.neck_ratio * min(ri, dj):
+                ok = False
+                break
+        if ok:
+            keep.append(i)
+    if len(keep) <= 1:
+        return [region]
+    centres = peaks[keep].astype(np.float64)
+    radii = dist[centres[:, 0].astype(int), centres[:, 1].astype(int)]
+    # additively weighted Voronoi: each pixel goes to the marker whose inscribed disk is nearest
+    d = np.hypot(ys[:, None] - centres[None, :, 0], xs[:, None] - centres[None, :, 1]) - radii[None, :]
+    owner = np.argmin(d, axis=1)
+    parts = []
+    for k in range(len(keep)):
+        m = np.zeros_like(region)
+        m[ys[owner == k], xs[owner == k]] = True
+        parts.append(m)
+    return parts
+
+
+def detect(frame: np.ndarray, mm_per_px: float, settings: DetectSettings = DETECT) -> list[Follicle]:
+    g = to_grey_float(frame)
+    valid = imaged_area(g)
+    # shrink the imaged area a little so that its dark rim is not taken for fluid
+    valid[[0, -1], :] = False  # the image border is an edge of the imaged area too
+    valid[:, [0, -1]] = False
+    inner = ~_dilate(~valid, max(3, round(1.0 / mm_per_px)))
+    s = gaussian_box(g, max(0.8, settings.despeckle_mm / mm_per_px))
+    sv = s[inner]
+    if sv.size < 100:
+        return []
+    fluid = float(np.percentile(sv, 1))
+    # tissue level: normalised convolution over pixels clearly brighter than fluid
+    big = settings.background_mm / mm_per_px
+    tissue_mask = inner & (s > fluid + 0.5 * (float(np.percentile(sv, 50)) - fluid))
+    num = gaussian_fast(np.where(tissue_mask, s, 0.0).astype(np.float32), big)
+    den = gaussian_fast(tissue_mask.astype(np.float32), big)
+    tissue = num / np.maximum(den, 1e-3)
+    tissue = np.where(den > 0.02, tissue, float(np.median(s[tissue_mask])) if tissue_mask.any() else float(sv.mean()))
+    thr = fluid + settings.threshold_frac * (tissue - fluid)
+    dark = (s < thr) & inner
+    # the 1st percentile sits below the typical fluid level: re-estimate it from the first dark mask
+    if dark.sum() > 50:
+        fluid = float(np.median(s[dark]))
+        thr = fluid + settings.threshold_frac * (tissue - fluid)
+        dark = (s < thr) & inner
+    dark = _fill_holes(dark)
+    lab, n = label(dark)
+    if n == 0:
+        return []
+    edge = ~inner
+    # regions touching the edge of the imaged area (or the image border) are cut: not measurable
+    touch = np.unique(lab[_dilate(edge, 2)])
+    min_r = settings.min_diameter_mm / 2 / mm_per_px
+    min_area = math.pi * min_r * min_r
+    follicles: list[Follicle] = []
+    props = region_props(lab, n)
+    for i, p in enumerate(props, start=1):
+        if p["area"] < min_area or i in touch:
+            continue
+        y0, x0, y1, x1 = _bbox(lab, i, p)
+        crop = lab[y0:y1, x0:x1] == i
+        for part in _split(crop, settings, min_r):
+            sub, m = label(part)
+            if m == 0:
+                continue
+            q = region_props(sub, m)
+            k = int(np.argmax([qq["area"] for qq in q]))
+            qq = q[k]
+            if qq["area"] < min_area:
+                continue
+            major, minor, ang = ellipse_from_moments(qq["vxx"], qq["vyy"], qq["vxy"])
+            cx, cy = qq["cx"] + x0, qq["cy"] + y0
+            f = Follicle(cx, cy, major, minor, ang, qq["area"], 0.0)
+            if not _plausible(f, s, qq["area"], mm_per_px, settings):
+                continue
+            follicles.append(f)
+    return follicles
+
+
+def _bbox(lab: np.ndarray, i: int, p: dict[str, float]) -> tuple[int, int, int, int]:
+    h, w = lab.shape
+    r = 2.5 * math.sqrt(max(p["vxx"], p["vyy"])) + 3
+    y0, y1 = max(0, int(p["cy"] - r)), min(h, int(p["cy"] + r) + 2)
+    x0, x1 = max(0, int(p["cx"] - r)), min(w, int(p["cx"] + r) + 2)
+    crop = lab[y0:y1, x0:x1] == i
+    if crop.sum() < p["area"]:  # irregular region: fall back to the exact box
+        ys, xs = np.nonzero(lab == i)
+        return int(ys.min()), int(xs.min()), int(ys.max()) + 1, int(xs.max()) + 1
+    return y0, x0, y1, x1
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """Binary dilation by a (2r+1)^2 square, as box sums (cumsums are cheaper than a max-pool here)."""
+    return _box1d(_box1d(mask.astype(np.float32), r, 1), r, 0) > 1e-3
+
+
+def _plausible(f: Follicle, s: np.ndarray, area: float, mm: float, st: DetectSettings) -> bool:
+    mean_d = (f.major_px + f.minor_px) / 2 * mm
+    if not (st.min_diameter_mm <= mean_d <= st.max_diameter_mm):
+        return False
+    if f.major_px / max(f.minor_px, 1e-6) > st.max_aspect:
+        return False
+    if area / (math.pi / 4 * f.major_px * f.minor_px) < st.min_fill:
+        return False
+    # contrast: inside the fitted ellipse vs a ring just outside it
+    h, w = s.shape
+    a, b = f.major_px / 2, f.minor_px / 2
+    r = int(a * 1.6) + 2
+    y0, y1 = max(0, int(f.cy) - r), min(h, int(f.cy) + r + 1)
+    x0, x1 = max(0, int(f.cx) - r), min(w, int(f.cx) + r + 1)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    dx, dy = xx - f.cx, yy - f.cy
+    ca, sa = math.cos(f.angle), math.sin(f.angle)
+    u = (dx * ca + dy * sa) / max(a, 1e-6)
+    v = (-dx * sa + dy * ca) / max(b, 1e-6)
+    rr = np.sqrt(u * u + v * v)
+    crop = s[y0:y1, x0:x1]
+    inside = crop[rr < 0.7]
+    ring = crop[(rr > 1.25) & (rr < 1.6)]
+    if inside.size == 0 or ring.size == 0:
+        return False
+    f.contrast = float(inside.mean() / max(float(np.median(ring)), 1e-6))
+    return f.contrast < st.max_contrast
+
+
+def match(pred: list[tuple[float, float, float]], truth: list[tuple[float, float, float]]) -> list[tuple[int, int]]:
+    """Greedy matching of (cx, cy, mean diameter px) lists: centre within half the true diameter."""
+    pairs = []
+    cand = []
+    for i, (px, py, _pd) in enumerate(pred):
+        for j, (tx, ty, td) in enumerate(truth):
+            d = math.hypot(px - tx, py - ty)
+            if d < 0.5 * td:
+                cand.append((d, i, j))
+    used_p: set[int] = set()
+    used_t: set[int] = set()
+    for _d, i, j in sorted(cand):
+        if i in used_p or j in used_t:
+            continue
+        used_p.add(i)
+        used_t.add(j)
+        pairs.append((i, j))
+    return pairs
+
+
+__all__ = ["DETECT", "DetectSettings", "Follicle", "detect", "match"]
