@@ -26,6 +26,8 @@ if not FIELD_ENCRYPTION_KEYS or not BLIND_INDEX_KEY:
 # HTTPS (on by default; behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER too).
 _https = env.bool("DJANGO_HTTPS", default=True)
 SECURE_SSL_REDIRECT = _https
+# Health checks come over plain HTTP from inside the container network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if _https else 0)
