@@ -86,15 +86,11 @@ class SpermAnalyzer:
         warnings = quality.check_image(np.asarray(frames[0]), "sperm")
         morph = self._morphology()
         detections, normal_pct, n_heads, more = morph.analyze_smear(np.asarray(frames[0]), params)
-        warnings += list(more)
-        if n_heads < self.settings.min_count_for_precision:
-            warnings.append(QualityWarning("LOW_COUNT", f"{n_heads} sperm assessed; WHO asks for at least 200."))
-        k = normal_pct * n_heads / 100.0
-        ms = [
-            _measure("normal_forms", float(normal_pct), "%", wilson_ci(k, n_heads)),
-            Measurement("sperm_assessed", float(n_heads), "count"),
-        ]
-        values: dict[str, float | None] = {"normal_forms": float(normal_pct)}
+        warnings += list(more)  # the morphology module warns about few heads itself
+        value = float(normal_pct) if n_heads > 0 and math.isfinite(normal_pct) else None
+        ci = wilson_ci((value or 0.0) * n_heads / 100.0, n_heads) if value is not None else None
+        ms = [_measure("normal_forms", value, "%", ci), Measurement("sperm_assessed", float(n_heads), "count")]
+        values: dict[str, float | None] = {"normal_forms": value}
         values.update(self._entered_values(params))
         return AnalysisResult("sperm", morph.model, ms, list(detections), who.interpret(values), warnings)
 

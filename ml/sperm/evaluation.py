@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.base import MLError
 from ml.sperm.analyzer import SpermAnalyzer
 from ml.sperm.synth import make_video
 
@@ -121,8 +122,10 @@ def evaluate(
         except ImportError:
             metrics["morphology"] = {"error": "ml.sperm.morphology is not installed"}
         else:
-            m = morph.evaluate(seed=seed, weights_dir=weights_dir)
-            metrics["morphology"] = m
+            try:  # morphology uses its own held-out stream and default sample size
+                metrics["morphology"] = morph.evaluate(weights_dir=weights_dir)
+            except MLError as exc:
+                metrics["morphology"] = {"error": {"code": exc.code, "message": exc.message}}
     metrics["acceptance"] = {
         k: {"threshold": f"{op} {thr}", "value": metrics[k], "passed": bool(metrics[k] <= thr)}
         for k, (op, thr) in acceptance.items()

@@ -1,0 +1,142 @@
+"""Command line: ``python -m ml synth|train|evaluate|models|analyze``. Kinds go through ml.registry.
+
+python -m ml synth KIND --n N --out DIR [--seed S]
+python -m ml train KIND [--smoke] [--seed S] [--out DIR]
+python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
+python -m ml models
+python -m ml analyze KIND FILE... [--param k=v ...]   exit 2 with {"error": {...}} on an MLError
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ml.base import KINDS, MLError
+
+
+def _print(obj: Any) -> None:
+    from ml.base import _json_safe
+
+    sys.stdout.write(json.dumps(_json_safe(obj), indent=2, default=str) + "\n")
+
+
+def _error(exc: MLError) -> int:
+    _print({"error": {"code": exc.code, "message": exc.message}})
+    return 2
+
+
+def _passed(metrics: Any) -> bool:
+    """A kind's evaluate() reports acceptance as {"passed": bool} and/or per-threshold entries."""
+    if not isinstance(metrics, dict):
+        return True
+    if "passed" in metrics:
+        return bool(metrics["passed"])
+    acc = metrics.get("acceptance")
+    if isinstance(acc, dict):
+        return all(bool(v.get("passed", True)) if isinstance(v, dict) else bool(v) for v in acc.values())
+    return True
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from ml.registry import kind_module
+
+    kind_module(args.kind).synth(args.n, Path(args.out), seed=args.seed)
+    _print({"kind": args.kind, "written": args.n, "out": str(args.out)})
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ml.registry import kind_module
+
+    out = Path(args.out) if args.out else None
+    metrics = kind_module(args.kind).train(out_dir=out, seed=args.seed, smoke=args.smoke)
+    _print({"kind": args.kind, "metrics": metrics})
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from ml.registry import kind_module
+
+    kwargs: dict[str, Any] = {}
+    if args.n is not None:
+        kwargs["n"] = args.n
+    if args.seed is not None:
+        kwargs["seed"] = args.seed
+    metrics = kind_module(args.kind).evaluate(**kwargs)
+    ok = _passed(metrics)
+    _print({"kind": args.kind, "metrics": metrics, "passed": ok})
+    return 0 if ok else 1
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from ml.registry import kind_module
+
+    rows: list[dict[str, Any]] = []
+    for kind in KINDS:
+        try:
+            mod = kind_module(kind)
+            rows.extend(mod.models())
+        except Exception as exc:  # a kind not built yet must not hide the others
+            rows.append({"kind": kind, "error": f"{type(exc).__name__}: {exc}"})
+    _print(rows)
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from ml import io
+    from ml.params import parse_kv
+    from ml.registry import load_analyzer
+
+    params: dict[str, Any] = parse_kv(args.param or [])
+    loaded = io.load(args.files if len(args.files) > 1 else args.files[0])
+    if loaded.fps and "fps" not in params:
+        params["fps"] = loaded.fps
+    if loaded.pixel_spacing_mm and "mm_per_px" not in params and "pixel_spacing_mm" not in params:
+        params["pixel_spacing_mm"] = ",".join(str(v) for v in loaded.pixel_spacing_mm)
+    analyzer = load_analyzer(args.kind)
+    result = analyzer.analyze(loaded.frames, params)
+    _print(result.to_dict())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ml", description="FertiVision image analyzers")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("synth", help="write generated images with ground truth")
+    s.add_argument("kind", choices=KINDS)
+    s.add_argument("--n", type=int, default=10)
+    s.add_argument("--out", required=True)
+    s.add_argument("--seed", type=int, default=0)
+    s.set_defaults(func=cmd_synth)
+    t = sub.add_parser("train", help="train a kind's network(s) on generated data")
+    t.add_argument("kind", choices=KINDS)
+    t.add_argument("--smoke", action="store_true", help="a few steps only, to check the pipeline")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", default=None, help="weights directory (default: the shipped location)")
+    t.set_defaults(func=cmd_train)
+    e = sub.add_parser("evaluate", help="metrics on held-out generated data; exit 1 below acceptance")
+    e.add_argument("kind", choices=KINDS)
+    e.add_argument("--n", type=int, default=None)
+    e.add_argument("--seed", type=int, default=None)
+    e.set_defaults(func=cmd_evaluate)
+    m = sub.add_parser("models", help="list every analyzer's model name, version, sha256 and card")
+    m.set_defaults(func=cmd_models)
+    a = sub.add_parser("analyze", help="analyze image/video files and print the result JSON")
+    a.add_argument("kind", choices=KINDS)
+    a.add_argument("files", nargs="+", help="one image or video, or several frames in order")
+    a.add_argument("--param", action="append", metavar="K=V", help="e.g. --param um_per_px=0.5")
+    a.set_defaults(func=cmd_analyze)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except MLError as exc:
+        return _error(exc)
+    return code
