@@ -21,7 +21,7 @@ def load_analyzer(weights_dir: Path | None = None) -> Analyzer:
 
 def synth(n: int, out: Path, seed: int = 0) -> None:
     """Write n generated ultrasound images (PNG) with ground-truth JSON."""
-    from ml.follicle.synth import synth as _synth
+    from ml.follicle.generate import synth as _synth
 
     _synth(n, Path(out), seed=seed)
 

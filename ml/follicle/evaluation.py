@@ -10,7 +10,7 @@ import numpy as np
 
 from ml.follicle.analyzer import FollicleAnalyzer
 from ml.follicle.detect import match
-from ml.follicle.synth import make_image
+from ml.follicle.generate import make_image
 
 ACCEPTANCE = {
     "f1_ge_3mm": (">=", 0.9),

@@ -22,7 +22,7 @@ def load_analyzer(weights_dir: Path | None = None) -> Analyzer:
 
 def synth(n: int, out: Path, seed: int = 0, **kwargs: Any) -> None:
     """Write n wet-preparation videos (multi-frame TIFF + ground-truth JSON); smears via morphology.synth."""
-    from ml.sperm.synth import synth as _synth
+    from ml.sperm.generate import synth as _synth
 
     _synth(n, Path(out), seed=seed, **kwargs)
 

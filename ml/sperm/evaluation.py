@@ -14,7 +14,7 @@ import numpy as np
 
 from ml.base import MLError
 from ml.sperm.analyzer import SpermAnalyzer
-from ml.sperm.synth import make_video
+from ml.sperm.generate import make_video
 
 ACCEPTANCE = {
     "concentration_median_rel_error": ("<=", 0.05),

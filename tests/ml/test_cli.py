@@ -1,0 +1,96 @@
+"""python -m ml: synth, analyze, models, evaluate exit codes and the error envelope."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ml import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object]:
+    code = cli.main(list(argv))
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_synth_then_analyze_follicle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _ = _run(capsys, "synth", "follicle", "--n", "1", "--out", str(tmp_path), "--seed", "3")
+    assert code == 0
+    truth = json.loads((tmp_path / "follicle_0000.json").read_text())
+    code, res = _run(
+        capsys, "analyze", "follicle", str(tmp_path / "follicle_0000.png"), "--param", f"mm_per_px={truth['mm_per_px']}"
+    )
+    assert code == 0
+    assert res["kind"] == "follicle" and res["model"]["name"] == "follicle-classical"
+    assert any(m["name"] == "afc" for m in res["measurements"])
+
+
+def test_synth_then_analyze_sperm_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ml.sperm.generate import synth
+
+    synth(1, tmp_path, seed=4, n_frames=50, width=320, height=240)
+    truth = json.loads((tmp_path / "sperm_0000.json").read_text())
+    args = ["analyze", "sperm", str(tmp_path / "sperm_0000.tif")]
+    for k in ("um_per_px", "depth_um", "dilution", "fps"):
+        args += ["--param", f"{k}={truth[k]}"]
+    code, res = _run(capsys, *args)
+    assert code == 0
+    assert any(m["name"] == "total_motility" and m["value"] is not None for m in res["measurements"])
+
+
+def test_analyze_error_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    img = tmp_path / "black.png"
+    Image.fromarray(np.zeros((300, 300), np.uint8)).save(img)
+    code, res = _run(capsys, "analyze", "follicle", str(img))
+    assert code == 2 and res["error"]["code"] == "MISSING_PARAMETER"
+    code, res = _run(capsys, "analyze", "follicle", str(img), "--param", "mm_per_px=0.1")
+    assert code == 2 and res["error"]["code"] == "IMAGE_TOO_DARK"
+    code, res = _run(capsys, "analyze", "sperm", str(tmp_path / "nope.png"))
+    assert code == 2 and res["error"]["code"] == "FILE_NOT_FOUND"
+    code, res = _run(capsys, "analyze", "sperm", str(img), "--param", "oops")
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+
+
+def test_models_lists_every_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    code, rows = _run(capsys, "models")
+    assert code == 0
+    assert isinstance(rows, list)
+    names = {r.get("name") for r in rows}
+    assert {"sperm-casa-classical", "follicle-classical"} <= names
+    for r in rows:
+        if r.get("name") in ("sperm-casa-classical", "follicle-classical"):
+            assert Path(r["card"]).is_file() and r["sha256"] == "" and r["version"]
+
+
+def test_evaluate_exit_code_follows_acceptance(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ml.follicle as fol
+
+    monkeypatch.setattr(fol, "evaluate", lambda **kw: {"passed": False, "acceptance": {"x": {"passed": False}}})
+    code, out = _run(capsys, "evaluate", "follicle", "--n", "1")
+    assert code == 1 and out["passed"] is False
+    monkeypatch.setattr(fol, "evaluate", lambda **kw: {"passed": True, "n": kw.get("n")})
+    code, out = _run(capsys, "evaluate", "follicle", "--n", "3")
+    assert code == 0 and out["metrics"]["n"] == 3
+
+
+def test_python_dash_m_entry_point() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ml", "analyze", "follicle", "/nonexistent.png", "--param", "mm_per_px=0.1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["error"]["code"] == "FILE_NOT_FOUND"

@@ -1,0 +1,200 @@
+"""Wet-preparation sperm analysis against generated data with exact ground truth.
+
+Acceptance (issue 4) on a small held-out sample: concentration median relative error <= 5 % and
+every case within 10 % over 5-150 x 10^6/mL; PR % and total motility within 5 percentage points;
+per-track VCL, VSL, VAP median relative error <= 5 %. Seeds differ from `python -m ml evaluate`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from ml.base import MLError, ParameterError, QualityError
+from ml.sperm import load_analyzer, who
+from ml.sperm.analyzer import poisson_ci
+from ml.sperm.casa import kinematics
+from ml.sperm.evaluation import _match_tracks
+from ml.sperm.generate import make_video
+
+SEED = 4242
+
+
+@pytest.fixture(scope="module")
+def analyzer():  # type: ignore[no-untyped-def]
+    return load_analyzer()
+
+
+def _params(gt: dict, video: bool = False) -> dict:  # type: ignore[type-arg]
+    p = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
+    if video:
+        p["fps"] = gt["fps"]
+    return p
+
+
+def test_concentration_from_still_frames(analyzer) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(SEED)
+    errors = []
+    for conc in np.geomspace(5, 150, 12):
+        frames, gt = make_video(rng, n_frames=1, concentration=float(conc))
+        res = analyzer.analyze(frames, _params(gt))
+        c = res.measurement("concentration")
+        truth = gt["concentration_first_frame"]
+        errors.append(abs(c.value - truth) / truth)
+        assert c.ci_low <= c.value <= c.ci_high
+        assert res.measurement("progressive_motility") is None  # a still gives no motility
+        assert "NO_MOTILITY" in [w.code for w in res.warnings]
+    assert float(np.median(errors)) <= 0.05, errors
+    assert max(errors) <= 0.10, errors
+
+
+@pytest.fixture(scope="module")
+def videos(analyzer):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(SEED + 1)
+    out = []
+    for _ in range(4):
+        frames, gt = make_video(rng, width=480, height=360, n_frames=50, fps=50.0)
+        out.append((gt, analyzer.analyze(frames, _params(gt, video=True))))
+    return out
+
+
+def test_motility_percentages(videos) -> None:  # type: ignore[no-untyped-def]
+    for gt, res in videos:
+        pr = res.measurement("progressive_motility").value
+        tm = res.measurement("total_motility").value
+        assert abs(pr - gt["progressive_motility"]) <= 5.0, (pr, gt["progressive_motility"])
+        assert abs(tm - gt["total_motility"]) <= 5.0, (tm, gt["total_motility"])
+        parts = sum(res.measurement(n).value for n in ("progressive_motility", "non_progressive_motility", "immotile"))
+        assert parts == pytest.approx(100.0)
+
+
+def test_video_concentration(videos) -> None:  # type: ignore[no-untyped-def]
+    errs = [
+        abs(res.measurement("concentration").value - gt["concentration_mean"]) / gt["concentration_mean"]
+        for gt, res in videos
+    ]
+    assert max(errs) <= 0.10, errs
+
+
+def test_track_kinematics(videos) -> None:  # type: ignore[no-untyped-def]
+    errs: dict[str, list[float]] = {"vcl": [], "vsl": [], "vap": []}
+    for gt, res in videos:
+        for tr, att in _match_tracks(gt, res.detections, gt["um_per_px"]):
+            for k in errs:
+                errs[k].append(abs(att[k] - tr[k]) / tr[k])
+    assert len(errs["vcl"]) >= 40
+    for k, v in errs.items():
+        assert float(np.median(v)) <= 0.05, (k, float(np.median(v)))
+
+
+def test_result_is_json_and_uses_the_vocabulary(videos) -> None:  # type: ignore[no-untyped-def]
+    _, res = videos[0]
+    d = json.loads(json.dumps(res.to_dict()))
+    names = {m["name"] for m in d["measurements"]}
+    assert {
+        "concentration",
+        "progressive_motility",
+        "non_progressive_motility",
+        "immotile",
+        "total_motility",
+        "vcl",
+        "vsl",
+        "vap",
+        "lin",
+        "str",
+        "wob",
+        "alh",
+        "bcf",
+    } <= names
+    tracks = [x for x in d["detections"] if x["type"] == "track"]
+    assert tracks and all(x["attributes"]["grade"] in "abcd" for x in tracks)
+    assert d["model"]["name"] == "sperm-casa-classical"
+
+
+def test_kinematics_of_known_paths() -> None:
+    fps = 50.0
+    t = np.arange(51) / fps
+    line = np.stack([30 * t, 0 * t], axis=1)  # 30 um/s straight
+    k = kinematics(line, fps)
+    assert k["vcl"] == pytest.approx(30.0) and k["vsl"] == pytest.approx(30.0) and k["vap"] == pytest.approx(30.0)
+    assert k["lin"] == pytest.approx(1.0) and k["grade"] == "a"
+    zig = np.stack([10 * t, 2.0 * np.sin(2 * np.pi * 10 * t + 0.3)], axis=1)  # 10 um/s with a 10 Hz wobble
+    k = kinematics(zig, fps)
+    assert k["vsl"] == pytest.approx(10.0, rel=0.05) and k["vcl"] > 3 * k["vsl"]
+    assert k["grade"] == "b" and 2.5 < k["alh"] < 5.0 and 12 < k["bcf"] < 28
+    still = np.zeros((51, 2)) + 5
+    assert kinematics(still, fps)["grade"] == "d"
+
+
+def test_grades_follow_the_who_table() -> None:
+    assert who.grade(25.0, 3.0) == "a"
+    assert who.grade(24.9, 3.0) == "b"
+    assert who.grade(4.9, 3.0) == "c"
+    assert who.grade(40.0, 0.1) == "d"
+
+
+def test_poisson_interval() -> None:
+    lo, hi = poisson_ci(100)
+    assert 80 < lo < 82 and 120 < hi < 123  # exact Garwood: 81.4, 121.6
+    assert poisson_ci(0) == (0.0, pytest.approx(3.689))
+
+
+def test_low_count_warning_and_interpretation(analyzer) -> None:  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(SEED + 2)
+    frames, gt = make_video(rng, n_frames=1, concentration=8.0, depth_um=20.0, dilution=1.0, um_per_px=0.6)
+    res = analyzer.analyze(frames, {**_params(gt), "volume_ml": 1.0})
+    assert "LOW_COUNT" in [w.code for w in res.warnings]
+    assert res.measurement("concentration").flag == "below_reference_limit"
+    assert res.measurement("volume").flag == "below_reference_limit"
+    assert res.measurement("total_count").value == pytest.approx(res.measurement("concentration").value)
+    assert "oligozoospermia" in res.interpretation["terms"]
+    assert "hypospermia" in res.interpretation["terms"]
+
+
+@pytest.mark.parametrize("missing", ["um_per_px", "depth_um", "dilution"])
+def test_concentration_refused_without_calibration(analyzer, missing: str) -> None:  # type: ignore[no-untyped-def]
+    frames, gt = make_video(np.random.default_rng(1), n_frames=1, width=320, height=240)
+    params = _params(gt)
+    del params[missing]
+    with pytest.raises(ParameterError) as exc:
+        analyzer.analyze(frames, params)
+    assert exc.value.code == "MISSING_PARAMETER"
+
+
+def test_video_needs_fps_and_one_second(analyzer) -> None:  # type: ignore[no-untyped-def]
+    frames, gt = make_video(np.random.default_rng(2), n_frames=20, fps=50.0, width=320, height=240)
+    with pytest.raises(ParameterError) as exc:
+        analyzer.analyze(frames, _params(gt))
+    assert exc.value.code == "MISSING_PARAMETER"
+    with pytest.raises(QualityError) as qexc:
+        analyzer.analyze(frames, _params(gt, video=True))
+    assert qexc.value.code == "TOO_FEW_FRAMES"
+
+
+def test_black_frame_and_bad_values(analyzer) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(QualityError) as exc:
+        analyzer.analyze([np.zeros((240, 320), np.uint8)], {"um_per_px": 0.5, "depth_um": 20, "dilution": 1})
+    assert exc.value.code == "IMAGE_TOO_DARK"
+    with pytest.raises(MLError) as exc2:
+        analyzer.analyze([np.zeros((240, 320), np.uint8)], {"um_per_px": "abc", "depth_um": 20, "dilution": 1})
+    assert exc2.value.code == "INVALID_PARAMETER"
+    with pytest.raises(MLError) as exc3:
+        analyzer.analyze([np.zeros((240, 320), np.uint8)], {"um_per_px": -1, "depth_um": 20, "dilution": 1})
+    assert exc3.value.code == "INVALID_PARAMETER"
+
+
+def test_nomenclature_table() -> None:
+    normal = {"concentration": 50.0, "progressive_motility": 45.0, "normal_forms": 6.0, "total_count": 150.0}
+    assert who.interpret(normal)["terms"] == ["normozoospermia"]
+    oat = {"concentration": 5.0, "progressive_motility": 10.0, "normal_forms": 1.0}
+    assert who.interpret(oat)["terms"] == ["oligoasthenoteratozoospermia"]
+    assert who.interpret({"concentration": 50.0, "progressive_motility": 20.0, "normal_forms": 6.0})["terms"] == [
+        "asthenozoospermia"
+    ]
+    partial = who.interpret({"concentration": 50.0})
+    assert partial["terms"] == [] and "not measured" in partial["notes"][0]
+    assert who.interpret({"concentration": 0.0}, sperm_seen=False)["terms"] == ["azoospermia"]
+    assert not math.isnan(who.LOWER_LIMITS["concentration"].lower)
