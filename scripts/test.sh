@@ -11,6 +11,8 @@ bash scripts/bootstrap.sh requirements/dev.txt
 source scripts/services.sh
 trap services_stop EXIT
 services_start
+# Browser tests drive Debian's Chromium; install it like the services when missing.
+if ! command -v chromium >/dev/null 2>&1; then _fv_apt_install chromium; fi
 
 export DJANGO_SETTINGS_MODULE=fertivision.settings.test
 py=.venv/bin/python

@@ -13,7 +13,7 @@ from typing import Any
 
 from auditlog.mixins import AuditlogHistoryAdminMixin
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
@@ -104,7 +104,18 @@ class ScopedModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):  # type: ig
             request, ("clinic", codename), clinics_with_permission(user=request.user, codename=codename).exists
         )
 
-    # --- choices offered in forms follow the same rule --------------------------------------
+    # --- filters and choices follow the same rule ----------------------------------------------
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        """Relational filters offer only the values present in the (scoped) rows: Django's default
+        lists every row of the related model, which would name other clinics."""
+        filters = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation:
+                filters.append((item, admin.RelatedOnlyFieldListFilter))
+            else:
+                filters.append(item)
+        return filters
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if not self._is_super(request):
             qs = scoped(db_field.related_model, request.user, "change")

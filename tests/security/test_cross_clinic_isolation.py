@@ -189,6 +189,9 @@ def test_admin_views_answer_404_or_nothing_for_another_clinic(world: dict[str, A
             if response.status_code == 200:
                 listed = {str(pk) for pk in response.context["cl"].result_list.values_list("pk", flat=True)}
                 assert not listed & {str(o.pk) for o in _b_rows(world, model)}, (model, query)
+                # Nothing of B anywhere on the page: not in rows, filters or choices.
+                for leak in (b"Bravo", b"B-0001", b"B-0002", b"Brigitte"):
+                    assert leak not in response.content, (model, query, leak)
 
     # Searching B's MRN and name through the blind index finds nothing.
     for term in ("B-0001", "Brigitte Bravo", str(world["patient"].external_id)):
