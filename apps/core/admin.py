@@ -108,7 +108,7 @@ class ScopedModelAdmin(AuditlogHistoryAdminMixin, admin.ModelAdmin):  # type: ig
     def get_list_filter(self, request: HttpRequest) -> Any:
         """Relational filters offer only the values present in the (scoped) rows: Django's default
         lists every row of the related model, which would name other clinics."""
-        filters = []
+        filters: list[Any] = []
         for item in super().get_list_filter(request):
             if isinstance(item, str) and get_fields_from_path(self.model, item)[-1].is_relation:
                 filters.append((item, admin.RelatedOnlyFieldListFilter))
