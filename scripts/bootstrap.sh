@@ -20,6 +20,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   echo "==> installing $req into .venv"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
   # torch is pinned (requirements/ml.txt); an unpinned torch would pull gigabytes of CUDA.
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+  # (grep drops pip's notes about optional local package folders this machine may not have)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req" \
+    2> >(grep -v "^WARNING: Location '" >&2)
   echo "$sum" > "$stamp"
 fi
