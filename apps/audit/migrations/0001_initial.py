@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,21 +14,44 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AccessLog',
+            name="AccessLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('api_key_prefix', models.CharField(blank=True, help_text='Lookup prefix of the partner API key.', max_length=16)),
-                ('clinic_external_id', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('object_type', models.CharField(max_length=40)),
-                ('object_external_id', models.UUIDField(db_index=True)),
-                ('action', models.CharField(choices=[('view', 'Viewed'), ('list', 'Listed'), ('export', 'Exported'), ('download', 'Downloaded')], max_length=10)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('correlation_id', models.CharField(blank=True, max_length=64)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "api_key_prefix",
+                    models.CharField(blank=True, help_text="Lookup prefix of the partner API key.", max_length=16),
+                ),
+                ("clinic_external_id", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("object_type", models.CharField(max_length=40)),
+                ("object_external_id", models.UUIDField(db_index=True)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("view", "Viewed"),
+                            ("list", "Listed"),
+                            ("export", "Exported"),
+                            ("download", "Downloaded"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("correlation_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
     ]

@@ -142,3 +142,34 @@ def test_every_clinical_model_is_registered_with_its_encrypted_fields_masked() -
         assert auditlog.contains(model), label
         encrypted = {f.name for f in model._meta.concrete_fields if getattr(f, "encrypted", False)}
         assert encrypted <= set(auditlog.get_model_fields(model)["mask_fields"]), label
+
+
+def test_change_log_address_cannot_be_forged_through_forwarded_for(settings) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    clinic = ClinicFactory.create()
+    admin_user = staff(clinic, Role.CLINIC_ADMIN)
+    with acting_as(admin_user):
+        patient = patient_create(user=admin_user, clinic=clinic, date_of_birth=DOB, sex="female", **PHI)
+    client = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.77")
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("admin:patients_patient_change", args=[patient.pk]),
+        {
+            "clinic": clinic.pk,
+            "mrn": PHI["mrn"],
+            "given_name": "Henny",
+            "family_name": PHI["family_name"],
+            "date_of_birth": DOB.isoformat(),
+            "sex": "female",
+            "email": "",
+            "phone": "",
+            "address": "",
+            "medical_history": "",
+            "partner": "",
+            "consents-TOTAL_FORMS": "0",
+            "consents-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    entry = LogEntry.objects.get_for_object(patient).filter(action=LogEntry.Action.UPDATE).get()
+    assert entry.remote_addr == "198.51.100.77"  # what the trusted proxy saw, not the forged 6.6.6.6
