@@ -68,15 +68,36 @@ def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
             yy = (y + dy).clamp(0, h - 1)
             xx = (x + dx).clamp(0, w - 1)
             nb = resp[f, yy, xx]
+            # outside the frame there is no competitor (a head cut by the edge still counts)
+            outside = (y + dy < 0) | (y + dy >= h) | (x + dx < 0) | (x + dx >= w)
             # ties: the first pixel in raster order wins
             later = dy > 0 or (dy == 0 and dx > 0)
-            is_max &= (nb < v) | ((nb == v) & later)
+            is_max &= (nb < v) | ((nb == v) & later) | outside
     cand = cand[is_max].numpy()
     out = []
     order = np.searchsorted(cand[:, 0], np.arange(n + 1))
     for i in range(n):
         out.append(cand[order[i] : order[i + 1], 1:])
     return out
+
+
+def _upper_class(vals: np.ndarray) -> np.ndarray:
+    """The brighter of two classes of peak strengths (Otsu's threshold on their logarithms)."""
+    if len(vals) < 4:
+        return vals
+    lv = np.log(np.maximum(vals, 1e-9))
+    srt = np.sort(lv)
+    n = len(srt)
+    csum = np.cumsum(srt)
+    k = np.arange(1, n)
+    m0 = csum[:-1] / k
+    m1 = (csum[-1] - csum[:-1]) / (n - k)
+    between = k * (n - k) * (m0 - m1) ** 2
+    i = int(np.argmax(between))
+    # only split when the classes are far apart (a factor of ~2.5); else all peaks are heads
+    if m1[i] - m0[i] < math.log(2.5):
+        return vals
+    return np.exp(srt[i + 1 :])
 
 
 def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSettings = CASA) -> DetectionResult:
@@ -107,7 +128,9 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
     low = settings.detect_min_snr * noise
     pk = _peaks(resp[: min(10, len(frames))], radius, low)
     vals = np.concatenate([resp[i].numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)]) if pk else np.zeros(0)
-    ref = float(np.percentile(vals, 75)) if len(vals) else 0.0
+    # heads are the bright class of peaks; tails, debris and cell outlines the faint one. Otsu on the
+    # log strengths finds the split whatever their proportions; the typical head is that class's median.
+    ref = float(np.median(_upper_class(vals))) if len(vals) else 0.0
     thr = max(low, settings.detect_rel * ref)
     peaks = _peaks(resp, radius, thr)
     # sub-pixel centroid of the positive response in a window about each peak

@@ -50,8 +50,8 @@ class CasaSettings:
     gate_speed_um_s: float = 300.0  # largest head displacement per second the linker accepts
     max_gap_frames: int = 2  # a head may vanish this many frames (overlap) and keep its track
     head_sigma_um: float = 1.2  # band-pass scale matched to a ~4.5 x 3 um human sperm head
-    detect_min_snr: float = 5.0  # peaks must exceed this many noise standard deviations ...
-    detect_rel: float = 0.3  # ... and this fraction of the typical head response
+    detect_min_snr: float = 4.5  # peaks must exceed this many noise standard deviations ...
+    detect_rel: float = 0.4  # ... and this fraction of the typical head response
     min_count_for_precision: int = 200  # WHO asks for >= 200 sperm counted per replicate
 
 
