@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import views as core_views
 
@@ -13,7 +14,14 @@ urlpatterns = [
     path("readyz", core_views.readyz, name="readyz"),
     path("accounts/", include("apps.accounts.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("fertivision.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
+
+handler404 = "apps.core.api.exceptions.handler404"
+handler500 = "apps.core.api.exceptions.handler500"
 
 if settings.DEBUG:
     from django.conf.urls.static import static

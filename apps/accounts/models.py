@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -108,3 +109,38 @@ class ClinicUserObjectPermission(UserObjectPermissionBase):
 
 class ClinicGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Clinic, on_delete=models.CASCADE)
+
+
+class ApiKey(BaseModel):
+    """A partner's key: bound to one clinic, limited to scopes, with expiry and revocation.
+
+    Only a lookup prefix and a SHA-256 hash of the secret are stored; the full key
+    (``fv_<prefix>.<secret>``) is shown once, when it is created.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="Who holds the key, e.g. 'Referral lab X (EMR sync)'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["clinic__name", "name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    def get_additional_data(self) -> dict[str, str]:
+        return {"clinic": str(self.clinic.external_id)}

@@ -46,3 +46,26 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Roles that use the Django admin (is_staff follows membership of one of these).
 ADMIN_SITE_ROLES = frozenset({Role.CLINIC_ADMIN})
+
+
+# Partner API key scopes, and the clinic permission each implies for the key's clinic. The
+# endpoints check the scope; the one permission rule then checks the implied clinic permission.
+class Scope(models.TextChoices):
+    PATIENTS_READ = "patients:read", "Read patients"
+    PATIENTS_WRITE = "patients:write", "Create and change patients"
+    CYCLES_READ = "cycles:read", "Read treatment cycles"
+    CYCLES_WRITE = "cycles:write", "Create and change treatment cycles"
+    ANALYSES_READ = "analyses:read", "Read analyses"
+    ANALYSES_WRITE = "analyses:write", "Request analyses"
+    REPORTS_READ = "reports:read", "Read and download reports"
+
+
+SCOPE_CLINIC_PERMISSIONS: dict[str, frozenset[str]] = {
+    Scope.PATIENTS_READ: frozenset({VIEW_PATIENTS}),
+    Scope.PATIENTS_WRITE: frozenset({VIEW_PATIENTS, CHANGE_PATIENTS}),
+    Scope.CYCLES_READ: frozenset({VIEW_PATIENTS}),
+    Scope.CYCLES_WRITE: frozenset({VIEW_PATIENTS, CHANGE_PATIENTS}),
+    Scope.ANALYSES_READ: frozenset({VIEW_PATIENTS}),
+    Scope.ANALYSES_WRITE: frozenset({VIEW_PATIENTS, RUN_ANALYSES}),
+    Scope.REPORTS_READ: frozenset({VIEW_PATIENTS}),
+}

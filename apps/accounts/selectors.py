@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import Clinic, ClinicGroupObjectPermission, ClinicUserObjectPermission, StaffRole, User
+from apps.accounts.principals import ApiKeyPrincipal
 from apps.accounts.roles import Role
 
 
@@ -16,6 +17,10 @@ def clinics_with_permission(*, user: Any, codename: str) -> QuerySet[Clinic]:
         return Clinic.objects.none()
     if getattr(user, "is_superuser", False):
         return Clinic.objects.all()
+    if isinstance(user, ApiKeyPrincipal):
+        if codename not in user.clinic_permissions:
+            return Clinic.objects.none()
+        return Clinic.objects.filter(pk=user.clinic_id, is_active=True)
     via_groups = ClinicGroupObjectPermission.objects.filter(
         group__user=user, permission__codename=codename, permission__content_type__app_label="accounts"
     ).values("content_object_id")

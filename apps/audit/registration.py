@@ -25,6 +25,7 @@ CLINICAL_MODELS = (
     "reports.Report",
     "accounts.Clinic",
     "accounts.StaffRole",
+    "accounts.ApiKey",
 )
 
 

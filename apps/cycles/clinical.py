@@ -8,6 +8,7 @@ typing errors (unit slips), not reference ranges.
 GARDNER_EXPANSION_MIN = 1
 GARDNER_EXPANSION_MAX = 6
 GARDNER_GRADES = ("A", "B", "C")
+GARDNER_GRADE_CHOICES = [(g, g) for g in GARDNER_GRADES]
 # ICM and TE are graded only once the blastocyst is full (expansion >= 3).
 GARDNER_ICM_TE_MIN_EXPANSION = 3
 

@@ -268,8 +268,8 @@ class EmbryoAssessment(BaseModel):
         blank=True,
         validators=[MinValueValidator(c.GARDNER_EXPANSION_MIN), MaxValueValidator(c.GARDNER_EXPANSION_MAX)],
     )
-    icm = models.CharField("ICM grade", max_length=1, blank=True, choices=[(g, g) for g in c.GARDNER_GRADES])
-    te = models.CharField("TE grade", max_length=1, blank=True, choices=[(g, g) for g in c.GARDNER_GRADES])
+    icm = models.CharField("ICM grade", max_length=1, blank=True, choices=c.GARDNER_GRADE_CHOICES)
+    te = models.CharField("TE grade", max_length=1, blank=True, choices=c.GARDNER_GRADE_CHOICES)
     assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     analysis = models.ForeignKey(
         "analyses.Analysis", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

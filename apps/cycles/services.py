@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from apps.accounts.models import User
+from apps.core.actor import user_or_none
 from apps.core.exceptions import ApplicationError, is_duplicate, validation_error_from_django
 from apps.cycles.models import (
     STATUS_TRANSITIONS,
@@ -42,13 +42,13 @@ def _save(
         raise ApplicationError(duplicate_message, code=duplicate_code) from exc
 
 
-def _require_cycle(user: User, cycle: TreatmentCycle) -> None:
+def _require_cycle(user: Any, cycle: TreatmentCycle) -> None:
     patient_require(user=user, patient=cycle.patient, action="change")
 
 
 @transaction.atomic
 def cycle_create(
-    *, user: User, patient: Patient, cycle_type: str, start_date: datetime.date, **fields: Any
+    *, user: Any, patient: Patient, cycle_type: str, start_date: datetime.date, **fields: Any
 ) -> TreatmentCycle:
     patient_require(user=user, patient=patient, action="change")
     cycle = TreatmentCycle(
@@ -59,7 +59,7 @@ def cycle_create(
 
 
 @transaction.atomic
-def cycle_update(*, user: User, cycle: TreatmentCycle, **fields: Any) -> TreatmentCycle:
+def cycle_update(*, user: Any, cycle: TreatmentCycle, **fields: Any) -> TreatmentCycle:
     _require_cycle(user, cycle)
     forbidden = {"clinic", "clinic_id", "patient", "patient_id", "status", "external_id"} & set(fields)
     if forbidden:
@@ -73,7 +73,7 @@ def cycle_update(*, user: User, cycle: TreatmentCycle, **fields: Any) -> Treatme
 
 
 @transaction.atomic
-def cycle_set_status(*, user: User, cycle: TreatmentCycle, status: str, reason: str = "") -> TreatmentCycle:
+def cycle_set_status(*, user: Any, cycle: TreatmentCycle, status: str, reason: str = "") -> TreatmentCycle:
     """Move the cycle along its allowed path (STATUS_TRANSITIONS)."""
     _require_cycle(user, cycle)
     cycle = TreatmentCycle.objects.select_for_update().get(pk=cycle.pk)
@@ -91,7 +91,7 @@ def cycle_set_status(*, user: User, cycle: TreatmentCycle, status: str, reason: 
 
 
 @transaction.atomic
-def outcome_record(*, user: User, cycle: TreatmentCycle, outcome: str, outcome_date: datetime.date) -> TreatmentCycle:
+def outcome_record(*, user: Any, cycle: TreatmentCycle, outcome: str, outcome_date: datetime.date) -> TreatmentCycle:
     _require_cycle(user, cycle)
     if cycle.status not in {CycleStatus.OUTCOME_PENDING, CycleStatus.CLOSED}:
         raise ApplicationError("Record the outcome once the cycle awaits it.", code="INVALID_STATUS_TRANSITION")
@@ -103,7 +103,7 @@ def outcome_record(*, user: User, cycle: TreatmentCycle, outcome: str, outcome_d
 
 @transaction.atomic
 def visit_add(
-    *, user: User, cycle: TreatmentCycle, visit_date: datetime.date, cycle_day: int, **fields: Any
+    *, user: Any, cycle: TreatmentCycle, visit_date: datetime.date, cycle_day: int, **fields: Any
 ) -> MonitoringVisit:
     _require_cycle(user, cycle)
     visit = MonitoringVisit(cycle=cycle, visit_date=visit_date, cycle_day=cycle_day, **fields)
@@ -112,7 +112,7 @@ def visit_add(
 
 
 @transaction.atomic
-def oocyte_add(*, user: User, cycle: TreatmentCycle, number: int, **fields: Any) -> Oocyte:
+def oocyte_add(*, user: Any, cycle: TreatmentCycle, number: int, **fields: Any) -> Oocyte:
     _require_cycle(user, cycle)
     oocyte = Oocyte(cycle=cycle, number=number, **fields)
     _save(
@@ -122,7 +122,7 @@ def oocyte_add(*, user: User, cycle: TreatmentCycle, number: int, **fields: Any)
 
 
 @transaction.atomic
-def embryo_add(*, user: User, oocyte: Oocyte, number: int | None = None) -> Embryo:
+def embryo_add(*, user: Any, oocyte: Oocyte, number: int | None = None) -> Embryo:
     """An embryo develops from one oocyte of the same cycle; numbering follows the oocyte by default."""
     cycle = oocyte.cycle
     _require_cycle(user, cycle)
@@ -136,16 +136,16 @@ def embryo_add(*, user: User, oocyte: Oocyte, number: int | None = None) -> Embr
 
 
 @transaction.atomic
-def assessment_add(*, user: User, embryo: Embryo, day: int, **fields: Any) -> EmbryoAssessment:
+def assessment_add(*, user: Any, embryo: Embryo, day: int, **fields: Any) -> EmbryoAssessment:
     _require_cycle(user, embryo.cycle)
-    assessment = EmbryoAssessment(embryo=embryo, day=day, assessed_by=user, **fields)
+    assessment = EmbryoAssessment(embryo=embryo, day=day, assessed_by=user_or_none(user), **fields)
     _save(assessment)
     return assessment
 
 
 @transaction.atomic
 def transfer_record(
-    *, user: User, cycle: TreatmentCycle, transfer_date: datetime.date, embryos: Iterable[Embryo], **fields: Any
+    *, user: Any, cycle: TreatmentCycle, transfer_date: datetime.date, embryos: Iterable[Embryo], **fields: Any
 ) -> Transfer:
     """Record a transfer of embryos of this patient (from this cycle, or an earlier one for a FET)."""
     _require_cycle(user, cycle)
@@ -157,7 +157,7 @@ def transfer_record(
             raise ApplicationError("Only the patient's own embryos can be transferred.", code="INVALID_EMBRYO")
         if embryo.fate in {EmbryoFate.TRANSFERRED, EmbryoFate.DISCARDED}:
             raise ApplicationError("This embryo is not available for transfer.", code="INVALID_EMBRYO")
-    transfer = Transfer(cycle=cycle, transfer_date=transfer_date, performed_by=user, **fields)
+    transfer = Transfer(cycle=cycle, transfer_date=transfer_date, performed_by=user_or_none(user), **fields)
     _save(transfer, duplicate_code="DUPLICATE_TRANSFER", duplicate_message="This cycle already has a transfer.")
     transfer.embryos.set(embryos)
     for embryo in embryos:
@@ -165,3 +165,20 @@ def transfer_record(
         embryo.fate_date = transfer_date
         embryo.save(update_fields=["fate", "fate_date", "updated_at"])
     return transfer
+
+
+OOCYTE_EDITABLE = ("maturity", "insemination", "pronuclei", "damaged")
+
+
+@transaction.atomic
+def oocyte_update(*, user: Any, oocyte: Oocyte, **fields: Any) -> Oocyte:
+    _require_cycle(user, oocyte.cycle)
+    unknown = set(fields) - set(OOCYTE_EDITABLE)
+    if unknown:
+        raise ApplicationError(
+            "These fields cannot be changed.", code="INVALID_FIELDS", details={"fields": sorted(unknown)}
+        )
+    for name, value in fields.items():
+        setattr(oocyte, name, value)
+    _save(oocyte)
+    return oocyte

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from django.db.models import Q, QuerySet
 
+from apps.accounts.models import User
 from apps.accounts.roles import CHANGE_PATIENTS, DELETE_PATIENTS, VIEW_PATIENTS
 from apps.accounts.selectors import clinics_with_permission
 from apps.core import crypto
@@ -39,6 +40,8 @@ def patient_list(*, user: Any, action: Action = "view") -> QuerySet[Patient]:
     if getattr(user, "is_superuser", False):
         return Patient.objects.all()
     clinics = clinics_with_permission(user=user, codename=clinic_perm)
+    if not isinstance(user, User):  # an API key: its clinic only, never shares
+        return Patient.objects.filter(clinic__in=clinics)
     shared_direct = PatientUserObjectPermission.objects.filter(
         user=user, permission__codename=object_perm, permission__content_type__app_label="patients"
     ).values("content_object_id")

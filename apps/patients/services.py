@@ -14,6 +14,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from apps.accounts.models import Clinic, User
 from apps.accounts.roles import CHANGE_PATIENTS, DELETE_PATIENTS
 from apps.accounts.selectors import clinics_with_permission
+from apps.core.actor import user_or_none
 from apps.core.exceptions import (
     ApplicationError,
     NotFound,
@@ -56,7 +57,7 @@ def _save(obj: Any, **kwargs: Any) -> None:
 @transaction.atomic
 def patient_create(
     *,
-    user: User,
+    user: Any,
     clinic: Clinic,
     mrn: str,
     given_name: str,
@@ -87,7 +88,7 @@ def patient_create(
 
 
 @transaction.atomic
-def patient_update(*, user: User, patient: Patient, **changes: Any) -> Patient:
+def patient_update(*, user: Any, patient: Patient, **changes: Any) -> Patient:
     patient_require(user=user, patient=patient, action="change")
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -101,14 +102,14 @@ def patient_update(*, user: User, patient: Patient, **changes: Any) -> Patient:
 
 
 @transaction.atomic
-def patient_delete(*, user: User, patient: Patient) -> None:
+def patient_delete(*, user: Any, patient: Patient) -> None:
     if not clinics_with_permission(user=user, codename=DELETE_PATIENTS).filter(pk=patient.clinic_id).exists():
         patient_require(user=user, patient=patient, action="delete")
     patient.delete()
 
 
 @transaction.atomic
-def patient_link_partner(*, user: User, patient: Patient, partner: Patient | None) -> Patient:
+def patient_link_partner(*, user: Any, patient: Patient, partner: Patient | None) -> Patient:
     """Make `patient` and `partner` a couple (the link is set on both), or unlink with partner=None.
 
     Any couple either of them was in before is dissolved first, so links are always symmetric.
@@ -147,7 +148,7 @@ def _share_target_check(user: User, patient: Patient) -> None:
 @transaction.atomic
 def patient_share(
     *,
-    user: User,
+    user: Any,
     patient: Patient,
     with_user: User | None = None,
     with_group: Group | None = None,
@@ -167,7 +168,7 @@ def patient_share(
 
 @transaction.atomic
 def patient_unshare(
-    *, user: User, patient: Patient, with_user: User | None = None, with_group: Group | None = None
+    *, user: Any, patient: Patient, with_user: User | None = None, with_group: Group | None = None
 ) -> None:
     _share_target_check(user, patient)
     target = with_user or with_group
@@ -180,7 +181,7 @@ def patient_unshare(
 @transaction.atomic
 def consent_record(
     *,
-    user: User,
+    user: Any,
     patient: Patient,
     kind: str,
     granted: bool,
@@ -188,7 +189,9 @@ def consent_record(
     valid_until: datetime.date | None = None,
 ) -> Consent:
     patient_require(user=user, patient=patient, action="change")
-    consent = Consent(patient=patient, kind=kind, granted=granted, valid_until=valid_until, recorded_by=user)
+    consent = Consent(
+        patient=patient, kind=kind, granted=granted, valid_until=valid_until, recorded_by=user_or_none(user)
+    )
     if decided_on is not None:
         consent.decided_on = decided_on
     try:

@@ -179,3 +179,83 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}},
 }
 DEMO_DATA_ALLOWED = True
+
+# --- Partner API ------------------------------------------------------------------------------
+# Failed API-key attempts per client address before that address gets 429 for the window.
+API_KEY_FAILURE_LIMIT = env.int("API_KEY_FAILURE_LIMIT", default=10)
+API_KEY_FAILURE_WINDOW_SECONDS = env.int("API_KEY_FAILURE_WINDOW_SECONDS", default=15 * 60)
+
+INSTALLED_APPS += ["rest_framework", "django_filters", "drf_spectacular", "drf_spectacular_sidecar"]
+MIDDLEWARE.insert(0, "apps.core.correlation.CorrelationIdMiddleware")
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.core.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",  # staff in the browser; CSRF enforced
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.api.throttling.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": env.str("API_RATE_PER_KEY", default="600/min"),
+        "user": env.str("API_RATE_PER_USER", default="600/min"),
+        "anon": env.str("API_RATE_ANON", default="60/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "apps.core.api.pagination.StablePagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.core.api.exceptions.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "FertiVision partner API",
+    "DESCRIPTION": (
+        "Patients, treatment cycles, analyses and reports of one clinic, for referral labs, EMR "
+        "integrators and research groups. Authenticate with `Authorization: Api-Key <key>` (a key "
+        "is bound to one clinic and a set of scopes). Every error has the shape "
+        '`{"error": {"code", "message", "details"}}`; every response carries `X-Correlation-ID`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CycleStatusEnum": "apps.cycles.models.CycleStatus",
+        "AnalysisStatusEnum": "apps.analyses.models.AnalysisStatus",
+        "ReportStatusEnum": "apps.reports.models.ReportStatus",
+        "GardnerGradeEnum": "apps.cycles.clinical.GARDNER_GRADE_CHOICES",
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "apps.core.correlation.CorrelationIdFilter"}},
+    "formatters": {
+        "json": {"()": "apps.core.logging.JsonFormatter"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": env.str("LOG_FORMAT", default="json"),
+            "filters": ["correlation"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},
+}

@@ -7,79 +7,130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AnalysisImage',
+            name="AnalysisImage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('file', models.FileField(max_length=300, upload_to=apps.analyses.models.image_upload_to)),
-                ('sha256', models.CharField(max_length=64)),
-                ('size_bytes', models.PositiveBigIntegerField()),
-                ('format', models.CharField(help_text='png, jpeg, tiff, dicom, ...', max_length=10)),
-                ('width', models.PositiveIntegerField(blank=True, null=True)),
-                ('height', models.PositiveIntegerField(blank=True, null=True)),
-                ('frames', models.PositiveIntegerField(default=1)),
-                ('frame_rate', models.FloatField(blank=True, help_text='Frames per second, for video.', null=True)),
-                ('pixel_spacing_um', models.FloatField(blank=True, help_text='Micrometres per pixel, if known.', null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("file", models.FileField(max_length=300, upload_to=apps.analyses.models.image_upload_to)),
+                ("sha256", models.CharField(max_length=64)),
+                ("size_bytes", models.PositiveBigIntegerField()),
+                ("format", models.CharField(help_text="png, jpeg, tiff, dicom, ...", max_length=10)),
+                ("width", models.PositiveIntegerField(blank=True, null=True)),
+                ("height", models.PositiveIntegerField(blank=True, null=True)),
+                ("frames", models.PositiveIntegerField(default=1)),
+                ("frame_rate", models.FloatField(blank=True, help_text="Frames per second, for video.", null=True)),
+                (
+                    "pixel_spacing_um",
+                    models.FloatField(blank=True, help_text="Micrometres per pixel, if known.", null=True),
+                ),
             ],
             options={
-                'ordering': ['analysis', 'created_at'],
+                "ordering": ["analysis", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Measurement',
+            name="Measurement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('value', models.FloatField(blank=True, null=True)),
-                ('unit', models.CharField(blank=True, max_length=30)),
-                ('ci_low', models.FloatField(blank=True, null=True)),
-                ('ci_high', models.FloatField(blank=True, null=True)),
-                ('reference_limit', models.FloatField(blank=True, null=True)),
-                ('flag', models.CharField(blank=True, max_length=40)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=60)),
+                ("value", models.FloatField(blank=True, null=True)),
+                ("unit", models.CharField(blank=True, max_length=30)),
+                ("ci_low", models.FloatField(blank=True, null=True)),
+                ("ci_high", models.FloatField(blank=True, null=True)),
+                ("reference_limit", models.FloatField(blank=True, null=True)),
+                ("flag", models.CharField(blank=True, max_length=40)),
             ],
             options={
-                'ordering': ['analysis', 'name'],
+                "ordering": ["analysis", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Analysis',
+            name="Analysis",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('sperm', 'Sperm'), ('oocyte', 'Oocyte'), ('embryo', 'Embryo'), ('follicle', 'Follicle')], max_length=10)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('completed', 'Completed'), ('failed', 'Failed'), ('rejected', 'Rejected by quality control')], db_index=True, default='queued', max_length=10)),
-                ('error_code', models.CharField(blank=True, max_length=40)),
-                ('error_message', models.CharField(blank=True, help_text='Never contains PHI.', max_length=300)),
-                ('results', models.JSONField(blank=True, default=dict)),
-                ('model_name', models.CharField(blank=True, max_length=80)),
-                ('model_version', models.CharField(blank=True, max_length=40)),
-                ('model_sha256', models.CharField(blank=True, max_length=64)),
-                ('queued_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('review_state', models.CharField(choices=[('pending', 'Pending review'), ('approved', 'Approved'), ('amended', 'Amended'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True)),
-                ('signature_meaning', models.CharField(blank=True, help_text="What the reviewer's signature attests, e.g. 'reviewed and approved'.", max_length=200)),
-                ('review_comment', models.TextField(blank=True)),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='analyses', to='accounts.clinic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("sperm", "Sperm"),
+                            ("oocyte", "Oocyte"),
+                            ("embryo", "Embryo"),
+                            ("follicle", "Follicle"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("completed", "Completed"),
+                            ("failed", "Failed"),
+                            ("rejected", "Rejected by quality control"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("error_code", models.CharField(blank=True, max_length=40)),
+                ("error_message", models.CharField(blank=True, help_text="Never contains PHI.", max_length=300)),
+                ("results", models.JSONField(blank=True, default=dict)),
+                ("model_name", models.CharField(blank=True, max_length=80)),
+                ("model_version", models.CharField(blank=True, max_length=40)),
+                ("model_sha256", models.CharField(blank=True, max_length=64)),
+                ("queued_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "review_state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending review"),
+                            ("approved", "Approved"),
+                            ("amended", "Amended"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "signature_meaning",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the reviewer's signature attests, e.g. 'reviewed and approved'.",
+                        max_length=200,
+                    ),
+                ),
+                ("review_comment", models.TextField(blank=True)),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="analyses", to="accounts.clinic"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'analyses',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "analyses",
+                "ordering": ["-created_at"],
             },
         ),
     ]

@@ -5,28 +5,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('analyses', '0001_initial'),
-        ('cycles', '0001_initial'),
+        ("analyses", "0001_initial"),
+        ("cycles", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='analysis',
-            name='cycle',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='analyses', to='cycles.treatmentcycle'),
+            model_name="analysis",
+            name="cycle",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="analyses",
+                to="cycles.treatmentcycle",
+            ),
         ),
         migrations.AddField(
-            model_name='analysis',
-            name='embryo',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='analyses', to='cycles.embryo'),
+            model_name="analysis",
+            name="embryo",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="analyses",
+                to="cycles.embryo",
+            ),
         ),
         migrations.AddField(
-            model_name='analysis',
-            name='oocyte',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='analyses', to='cycles.oocyte'),
+            model_name="analysis",
+            name="oocyte",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="analyses",
+                to="cycles.oocyte",
+            ),
         ),
     ]

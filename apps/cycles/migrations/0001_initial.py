@@ -9,139 +9,414 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('analyses', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("analyses", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Embryo',
+            name="Embryo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('fate', models.CharField(choices=[('in_culture', 'In culture'), ('transferred', 'Transferred'), ('frozen', 'Frozen'), ('discarded', 'Discarded'), ('biopsied', 'Biopsied')], default='in_culture', max_length=12)),
-                ('fate_date', models.DateField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("number", models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
+                (
+                    "fate",
+                    models.CharField(
+                        choices=[
+                            ("in_culture", "In culture"),
+                            ("transferred", "Transferred"),
+                            ("frozen", "Frozen"),
+                            ("discarded", "Discarded"),
+                            ("biopsied", "Biopsied"),
+                        ],
+                        default="in_culture",
+                        max_length=12,
+                    ),
+                ),
+                ("fate_date", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['cycle', 'number'],
+                "ordering": ["cycle", "number"],
             },
         ),
         migrations.CreateModel(
-            name='Oocyte',
+            name="Oocyte",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
-                ('maturity', models.CharField(choices=[('GV', 'Germinal vesicle (GV)'), ('MI', 'Metaphase I (MI)'), ('MII', 'Metaphase II (MII)'), ('degenerate', 'Degenerate'), ('unknown', 'Not assessed')], default='unknown', max_length=12)),
-                ('insemination', models.CharField(blank=True, choices=[('ivf', 'Conventional IVF'), ('icsi', 'ICSI'), ('none', 'Not inseminated (frozen or discarded)')], max_length=5)),
-                ('pronuclei', models.PositiveSmallIntegerField(blank=True, help_text='Pronuclei counted at the fertilisation check (17 ± 1 h); 2 is normal.', null=True, validators=[django.core.validators.MaxValueValidator(9)])),
-                ('damaged', models.BooleanField(default=False, help_text='Damaged by injection (ICSI).')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("number", models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)])),
+                (
+                    "maturity",
+                    models.CharField(
+                        choices=[
+                            ("GV", "Germinal vesicle (GV)"),
+                            ("MI", "Metaphase I (MI)"),
+                            ("MII", "Metaphase II (MII)"),
+                            ("degenerate", "Degenerate"),
+                            ("unknown", "Not assessed"),
+                        ],
+                        default="unknown",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "insemination",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("ivf", "Conventional IVF"),
+                            ("icsi", "ICSI"),
+                            ("none", "Not inseminated (frozen or discarded)"),
+                        ],
+                        max_length=5,
+                    ),
+                ),
+                (
+                    "pronuclei",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Pronuclei counted at the fertilisation check (17 ± 1 h); 2 is normal.",
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(9)],
+                    ),
+                ),
+                ("damaged", models.BooleanField(default=False, help_text="Damaged by injection (ICSI).")),
             ],
             options={
-                'ordering': ['cycle', 'number'],
+                "ordering": ["cycle", "number"],
             },
         ),
         migrations.CreateModel(
-            name='EmbryoAssessment',
+            name="EmbryoAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('day', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(7)])),
-                ('assessed_at', models.DateTimeField(blank=True, null=True)),
-                ('pronuclei', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(9)])),
-                ('cell_count', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(32)])),
-                ('fragmentation_pct', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('multinucleation', models.BooleanField(blank=True, null=True)),
-                ('cleavage_grade', models.PositiveSmallIntegerField(blank=True, choices=[(1, '1'), (2, '2'), (3, '3')], null=True)),
-                ('expansion', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(6)])),
-                ('icm', models.CharField(blank=True, choices=[('A', 'A'), ('B', 'B'), ('C', 'C')], max_length=1, verbose_name='ICM grade')),
-                ('te', models.CharField(blank=True, choices=[('A', 'A'), ('B', 'B'), ('C', 'C')], max_length=1, verbose_name='TE grade')),
-                ('analysis', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='analyses.analysis')),
-                ('assessed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('embryo', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='cycles.embryo')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "day",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(7),
+                        ]
+                    ),
+                ),
+                ("assessed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pronuclei",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, validators=[django.core.validators.MaxValueValidator(9)]
+                    ),
+                ),
+                (
+                    "cell_count",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(32),
+                        ],
+                    ),
+                ),
+                (
+                    "fragmentation_pct",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                ("multinucleation", models.BooleanField(blank=True, null=True)),
+                (
+                    "cleavage_grade",
+                    models.PositiveSmallIntegerField(blank=True, choices=[(1, "1"), (2, "2"), (3, "3")], null=True),
+                ),
+                (
+                    "expansion",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(6),
+                        ],
+                    ),
+                ),
+                (
+                    "icm",
+                    models.CharField(
+                        blank=True, choices=[("A", "A"), ("B", "B"), ("C", "C")], max_length=1, verbose_name="ICM grade"
+                    ),
+                ),
+                (
+                    "te",
+                    models.CharField(
+                        blank=True, choices=[("A", "A"), ("B", "B"), ("C", "C")], max_length=1, verbose_name="TE grade"
+                    ),
+                ),
+                (
+                    "analysis",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="analyses.analysis",
+                    ),
+                ),
+                (
+                    "assessed_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "embryo",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="assessments", to="cycles.embryo"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['embryo', 'day', 'created_at'],
+                "ordering": ["embryo", "day", "created_at"],
             },
         ),
         migrations.CreateModel(
-            name='MonitoringVisit',
+            name="MonitoringVisit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('visit_date', models.DateField()),
-                ('cycle_day', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)])),
-                ('estradiol_pg_ml', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(20000.0)])),
-                ('lh_iu_l', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(500.0)], verbose_name='LH (IU/L)')),
-                ('progesterone_ng_ml', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(500.0)])),
-                ('endometrial_thickness_mm', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(30.0)])),
-                ('left_follicles_mm', models.JSONField(blank=True, default=list)),
-                ('right_follicles_mm', models.JSONField(blank=True, default=list)),
-                ('analysis', models.ForeignKey(blank=True, help_text='The follicle analysis the diameters came from, if any.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='analyses.analysis')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("visit_date", models.DateField()),
+                (
+                    "cycle_day",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ]
+                    ),
+                ),
+                (
+                    "estradiol_pg_ml",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(20000.0),
+                        ],
+                    ),
+                ),
+                (
+                    "lh_iu_l",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(500.0),
+                        ],
+                        verbose_name="LH (IU/L)",
+                    ),
+                ),
+                (
+                    "progesterone_ng_ml",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(500.0),
+                        ],
+                    ),
+                ),
+                (
+                    "endometrial_thickness_mm",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(30.0),
+                        ],
+                    ),
+                ),
+                ("left_follicles_mm", models.JSONField(blank=True, default=list)),
+                ("right_follicles_mm", models.JSONField(blank=True, default=list)),
+                (
+                    "analysis",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The follicle analysis the diameters came from, if any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="analyses.analysis",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['cycle', 'visit_date', 'created_at'],
+                "ordering": ["cycle", "visit_date", "created_at"],
             },
         ),
         migrations.AddField(
-            model_name='embryo',
-            name='oocyte',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='embryo', to='cycles.oocyte'),
+            model_name="embryo",
+            name="oocyte",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT, related_name="embryo", to="cycles.oocyte"
+            ),
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('transfer_date', models.DateField()),
-                ('endometrial_thickness_mm', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(30.0)])),
-                ('difficulty', models.CharField(blank=True, choices=[('easy', 'Easy'), ('moderate', 'Moderate'), ('difficult', 'Difficult')], max_length=10)),
-                ('embryos', models.ManyToManyField(related_name='transfers', to='cycles.embryo')),
-                ('performed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("transfer_date", models.DateField()),
+                (
+                    "endometrial_thickness_mm",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(30.0),
+                        ],
+                    ),
+                ),
+                (
+                    "difficulty",
+                    models.CharField(
+                        blank=True,
+                        choices=[("easy", "Easy"), ("moderate", "Moderate"), ("difficult", "Difficult")],
+                        max_length=10,
+                    ),
+                ),
+                ("embryos", models.ManyToManyField(related_name="transfers", to="cycles.embryo")),
+                (
+                    "performed_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-transfer_date'],
+                "ordering": ["-transfer_date"],
             },
         ),
         migrations.CreateModel(
-            name='TreatmentCycle',
+            name="TreatmentCycle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('cycle_type', models.CharField(choices=[('ivf', 'IVF'), ('icsi', 'ICSI'), ('fet', 'Frozen embryo transfer'), ('iui', 'IUI'), ('oi', 'Ovulation induction'), ('egg_freezing', 'Egg freezing')], max_length=20)),
-                ('protocol', models.CharField(blank=True, choices=[('antagonist', 'Antagonist'), ('long_agonist', 'Long agonist'), ('short', 'Short (flare)'), ('mild_natural', 'Mild / natural'), ('ppos', 'Progestin-primed (PPOS)')], max_length=20)),
-                ('sperm_source', models.CharField(choices=[('partner', 'Partner'), ('donor', 'Donor'), ('none', 'None (e.g. egg freezing)')], default='partner', max_length=10)),
-                ('sperm_donor_code', models.CharField(blank=True, help_text='Bank reference of the donor.', max_length=40)),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('stimulating', 'Stimulating'), ('triggered', 'Triggered'), ('retrieved', 'Retrieved'), ('transferred', 'Transferred'), ('outcome_pending', 'Outcome pending'), ('closed', 'Closed'), ('cancelled', 'Cancelled')], db_index=True, default='planned', max_length=20)),
-                ('start_date', models.DateField(help_text='Day 1 of the cycle (or of stimulation).')),
-                ('trigger_date', models.DateField(blank=True, null=True)),
-                ('retrieval_date', models.DateField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, choices=[('negative', 'Negative'), ('biochemical', 'Biochemical pregnancy'), ('clinical_pregnancy', 'Clinical pregnancy'), ('ongoing', 'Ongoing pregnancy'), ('live_birth', 'Live birth'), ('miscarriage', 'Miscarriage'), ('ectopic', 'Ectopic pregnancy')], max_length=20)),
-                ('outcome_date', models.DateField(blank=True, null=True)),
-                ('cancellation_reason', models.CharField(blank=True, max_length=200)),
-                ('notes', apps.core.fields.EncryptedTextField(blank=True, default='')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cycles', to='accounts.clinic')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "cycle_type",
+                    models.CharField(
+                        choices=[
+                            ("ivf", "IVF"),
+                            ("icsi", "ICSI"),
+                            ("fet", "Frozen embryo transfer"),
+                            ("iui", "IUI"),
+                            ("oi", "Ovulation induction"),
+                            ("egg_freezing", "Egg freezing"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "protocol",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("antagonist", "Antagonist"),
+                            ("long_agonist", "Long agonist"),
+                            ("short", "Short (flare)"),
+                            ("mild_natural", "Mild / natural"),
+                            ("ppos", "Progestin-primed (PPOS)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "sperm_source",
+                    models.CharField(
+                        choices=[("partner", "Partner"), ("donor", "Donor"), ("none", "None (e.g. egg freezing)")],
+                        default="partner",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "sperm_donor_code",
+                    models.CharField(blank=True, help_text="Bank reference of the donor.", max_length=40),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("stimulating", "Stimulating"),
+                            ("triggered", "Triggered"),
+                            ("retrieved", "Retrieved"),
+                            ("transferred", "Transferred"),
+                            ("outcome_pending", "Outcome pending"),
+                            ("closed", "Closed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="planned",
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField(help_text="Day 1 of the cycle (or of stimulation).")),
+                ("trigger_date", models.DateField(blank=True, null=True)),
+                ("retrieval_date", models.DateField(blank=True, null=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("negative", "Negative"),
+                            ("biochemical", "Biochemical pregnancy"),
+                            ("clinical_pregnancy", "Clinical pregnancy"),
+                            ("ongoing", "Ongoing pregnancy"),
+                            ("live_birth", "Live birth"),
+                            ("miscarriage", "Miscarriage"),
+                            ("ectopic", "Ectopic pregnancy"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("outcome_date", models.DateField(blank=True, null=True)),
+                ("cancellation_reason", models.CharField(blank=True, max_length=200)),
+                ("notes", apps.core.fields.EncryptedTextField(blank=True, default="")),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="cycles", to="accounts.clinic"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-start_date', '-created_at'],
+                "ordering": ["-start_date", "-created_at"],
             },
         ),
     ]

@@ -5,46 +5,55 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cycles', '0001_initial'),
-        ('patients', '0001_initial'),
+        ("cycles", "0001_initial"),
+        ("patients", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='treatmentcycle',
-            name='patient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cycles', to='patients.patient'),
+            model_name="treatmentcycle",
+            name="patient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="cycles", to="patients.patient"
+            ),
         ),
         migrations.AddField(
-            model_name='transfer',
-            name='cycle',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='transfer', to='cycles.treatmentcycle'),
+            model_name="transfer",
+            name="cycle",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE, related_name="transfer", to="cycles.treatmentcycle"
+            ),
         ),
         migrations.AddField(
-            model_name='oocyte',
-            name='cycle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='oocytes', to='cycles.treatmentcycle'),
+            model_name="oocyte",
+            name="cycle",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="oocytes", to="cycles.treatmentcycle"
+            ),
         ),
         migrations.AddField(
-            model_name='monitoringvisit',
-            name='cycle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visits', to='cycles.treatmentcycle'),
+            model_name="monitoringvisit",
+            name="cycle",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="visits", to="cycles.treatmentcycle"
+            ),
         ),
         migrations.AddField(
-            model_name='embryo',
-            name='cycle',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='embryos', to='cycles.treatmentcycle'),
+            model_name="embryo",
+            name="cycle",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="embryos", to="cycles.treatmentcycle"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='oocyte',
-            constraint=models.UniqueConstraint(fields=('cycle', 'number'), name='oocyte_number_unique_per_cycle'),
+            model_name="oocyte",
+            constraint=models.UniqueConstraint(fields=("cycle", "number"), name="oocyte_number_unique_per_cycle"),
         ),
         migrations.AddConstraint(
-            model_name='embryo',
-            constraint=models.UniqueConstraint(fields=('cycle', 'number'), name='embryo_number_unique_per_cycle'),
+            model_name="embryo",
+            constraint=models.UniqueConstraint(fields=("cycle", "number"), name="embryo_number_unique_per_cycle"),
         ),
     ]

@@ -9,97 +9,154 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("accounts", "0001_initial"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Patient',
+            name="Patient",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('mrn', apps.core.fields.EncryptedCharField(help_text='Medical record number, unique within the clinic.', max_length=64, verbose_name='MRN')),
-                ('mrn_index', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('given_name', apps.core.fields.EncryptedCharField(max_length=120)),
-                ('family_name', apps.core.fields.EncryptedCharField(max_length=120)),
-                ('name_index', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('date_of_birth', apps.core.fields.EncryptedDateField()),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other'), ('unknown', 'Unknown')], max_length=10)),
-                ('email', apps.core.fields.EncryptedEmailField(blank=True, default='', max_length=254)),
-                ('phone', apps.core.fields.EncryptedCharField(blank=True, default='', max_length=40)),
-                ('address', apps.core.fields.EncryptedTextField(blank=True, default='')),
-                ('medical_history', apps.core.fields.EncryptedTextField(blank=True, default='')),
-                ('clinic', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='patients', to='accounts.clinic')),
-                ('partner', models.OneToOneField(blank=True, help_text='The other member of the couple (same clinic).', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='partner_of', to='patients.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "mrn",
+                    apps.core.fields.EncryptedCharField(
+                        help_text="Medical record number, unique within the clinic.", max_length=64, verbose_name="MRN"
+                    ),
+                ),
+                ("mrn_index", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("given_name", apps.core.fields.EncryptedCharField(max_length=120)),
+                ("family_name", apps.core.fields.EncryptedCharField(max_length=120)),
+                ("name_index", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("date_of_birth", apps.core.fields.EncryptedDateField()),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("female", "Female"), ("male", "Male"), ("other", "Other"), ("unknown", "Unknown")],
+                        max_length=10,
+                    ),
+                ),
+                ("email", apps.core.fields.EncryptedEmailField(blank=True, default="", max_length=254)),
+                ("phone", apps.core.fields.EncryptedCharField(blank=True, default="", max_length=40)),
+                ("address", apps.core.fields.EncryptedTextField(blank=True, default="")),
+                ("medical_history", apps.core.fields.EncryptedTextField(blank=True, default="")),
+                (
+                    "clinic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="patients", to="accounts.clinic"
+                    ),
+                ),
+                (
+                    "partner",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="The other member of the couple (same clinic).",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="partner_of",
+                        to="patients.patient",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Consent',
+            name="Consent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('research_use', 'Use of data and images for research'), ('data_retention', 'Retention of data beyond the legal minimum')], max_length=30)),
-                ('granted', models.BooleanField()),
-                ('decided_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consents', to='patients.patient')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.UUIDField(db_index=True, default=uuid.uuid4, editable=False, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("research_use", "Use of data and images for research"),
+                            ("data_retention", "Retention of data beyond the legal minimum"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("granted", models.BooleanField()),
+                ("decided_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "patient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="consents", to="patients.patient"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['patient', 'kind', '-decided_on', '-created_at'],
+                "ordering": ["patient", "kind", "-decided_on", "-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='PatientGroupObjectPermission',
+            name="PatientGroupObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='patients.patient')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.group')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="patients.patient"),
+                ),
+                ("group", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.group")),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PatientUserObjectPermission',
+            name="PatientUserObjectPermission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('content_object', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='patients.patient')),
-                ('permission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='auth.permission')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "content_object",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="patients.patient"),
+                ),
+                ("permission", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="auth.permission")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.UniqueConstraint(fields=('clinic', 'mrn_index'), name='patient_mrn_unique_per_clinic', violation_error_code='duplicate', violation_error_message='A patient with this MRN already exists in the clinic.'),
+            model_name="patient",
+            constraint=models.UniqueConstraint(
+                fields=("clinic", "mrn_index"),
+                name="patient_mrn_unique_per_clinic",
+                violation_error_code="duplicate",
+                violation_error_message="A patient with this MRN already exists in the clinic.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='patient',
-            constraint=models.CheckConstraint(condition=models.Q(('partner', models.F('pk')), _negated=True), name='patient_not_own_partner'),
+            model_name="patient",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("partner", models.F("pk")), _negated=True), name="patient_not_own_partner"
+            ),
         ),
         migrations.AlterUniqueTogether(
-            name='patientgroupobjectpermission',
-            unique_together={('group', 'permission', 'content_object')},
+            name="patientgroupobjectpermission",
+            unique_together={("group", "permission", "content_object")},
         ),
         migrations.AlterUniqueTogether(
-            name='patientuserobjectpermission',
-            unique_together={('user', 'permission', 'content_object')},
+            name="patientuserobjectpermission",
+            unique_together={("user", "permission", "content_object")},
         ),
     ]

@@ -1,0 +1,110 @@
+"""The base of every partner API viewset: the one permission rule, the access log, rate headers.
+
+A viewset names its `selector` (the list of what the principal may see), its scopes, and the
+`access_object_type` to record reads under. Lists filter through the selector; an object is
+fetched through the same selector by external id (invisible = 404), and a write needs the
+"change" action on the object's patient (visible but read-only = 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from rest_framework import viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.principals import ApiKeyPrincipal
+from apps.audit.models import AccessAction, AccessLog
+from apps.core.access import get_visible
+from apps.core.net import client_ip
+from apps.patients.access import patient_require
+from apps.patients.models import Patient
+
+
+class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
+    selector: Callable[..., QuerySet[Any]]
+    read_scope: str
+    write_scope: str | None = None
+    lookup_field = "external_id"
+    lookup_url_kwarg = "id"
+    lookup_value_regex = "[^/]+"
+    access_logged = True
+    ordering_fields: list[str] = ["created_at"]
+    ordering = ["-created_at", "external_id"]
+
+    def base_queryset(self) -> QuerySet[Any]:
+        return self.selector(user=self.request.user)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.base_queryset()
+
+    def get_object(self) -> Any:
+        obj = get_visible(self.get_queryset(), self.kwargs[self.lookup_url_kwarg])
+        if self.request.method not in ("GET", "HEAD", "OPTIONS"):
+            patient_require(user=self.request.user, patient=self.patient_of(obj), action="change")
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def patient_of(self, obj: Any) -> Patient:
+        if isinstance(obj, Patient):
+            return obj
+        if hasattr(obj, "patient"):
+            return obj.patient
+        return obj.cycle.patient
+
+    # --- access log (who read which PHI object) -------------------------------------------
+    def record_access(self, objects: list[Model], action: str) -> None:
+        if not self.access_logged or not objects:
+            return
+        request = self.request
+        user: Any = request.user
+        is_key = isinstance(user, ApiKeyPrincipal)
+        AccessLog.objects.bulk_create(
+            AccessLog(
+                user=None if is_key else user,
+                api_key_prefix=user.api_key.prefix if is_key else "",
+                clinic_external_id=_clinic_external_id(obj),
+                object_type=obj._meta.label_lower,
+                object_external_id=obj.external_id,  # type: ignore[attr-defined]
+                action=action,
+                ip_address=client_ip(request._request),
+                correlation_id=getattr(request._request, "correlation_id", ""),
+            )
+            for obj in objects
+        )
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        assert page is not None  # every list is paginated
+        self.record_access(list(page), AccessAction.LIST)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()
+        self.record_access([obj], AccessAction.VIEW)
+        return Response(self.get_serializer(obj).data)
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        info = getattr(request, "rate_limit", None)
+        if info:
+            response["X-RateLimit-Limit"] = str(info["limit"])
+            response["X-RateLimit-Remaining"] = str(info["remaining"])
+            response["X-RateLimit-Reset"] = str(info["reset"])
+        return response
+
+
+def _clinic_external_id(obj: Any) -> Any:
+    for path in ("clinic", "cycle.clinic", "embryo.cycle.clinic"):
+        target = obj
+        for part in path.split("."):
+            target = getattr(target, part, None)
+            if target is None:
+                break
+        if target is not None:
+            return target.external_id
+    return None
