@@ -241,8 +241,7 @@ def _load_image(path: Path) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as im:
-        im = im.convert("RGB") if im.mode not in ("L", "RGB") else im
-        return np.asarray(im)
+        return np.asarray(im.convert("RGB") if im.mode not in ("L", "RGB") else im)
 
 
 def _split(paths: list[Path], frac: float = 0.2) -> np.ndarray:

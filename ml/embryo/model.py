@@ -163,7 +163,7 @@ def train(
     result: dict[str, Any] = {}
     for name in names:
         mnn.set_determinism(seed)
-        pool_n, steps, eval_n = (36, 3, 18) if smoke else (4000, 2000, 600)
+        pool_n, steps, eval_n = (36, 3, 18) if smoke else (3000, 1500, 400)
         refreshed = [0]
 
         def refresh(
@@ -319,8 +319,8 @@ class EmbryoAnalyzer:
             k = int(p_count.argmax())
             cdf = np.cumsum(p_count)
             lo, hi = (
-                int(counts[np.searchsorted(cdf, 0.1)]),
-                int(counts[min(np.searchsorted(cdf, 0.9), len(counts) - 1)]),
+                int(counts[min(int(np.searchsorted(cdf, 0.1)), len(counts) - 1)]),
+                int(counts[min(int(np.searchsorted(cdf, 0.9)), len(counts) - 1)]),
             )
             frag = float(torch.sigmoid(out["frag"][0])) * FRAG_SCALE
             p_uneven = float(torch.softmax(out["uneven"], 0)[1])

@@ -58,30 +58,61 @@ def _loss(out: dict[str, torch.Tensor], batch: Mapping[str, torch.Tensor]) -> to
     return F.cross_entropy(out["maturity"], batch["y"], label_smoothing=0.02)
 
 
-def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: Any = print) -> dict[str, Any]:
-    """Train on generated images and write weights + card to ``out_dir`` (default ml/weights)."""
+def train(
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    log: Any = print,
+    resume: bool = False,
+    steps: int | None = None,
+) -> dict[str, Any]:
+    """Train on generated images and write weights + card to ``out_dir`` (default ml/weights).
+
+    ``resume=True`` continues from the weights already in ``out_dir`` on fresh generated images
+    (new seed streams) at a lower learning rate; the card then records the total steps and history.
+    """
     mnn.set_determinism(seed)
-    pool_n, steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
+    pool_n, default_steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
+    steps = steps or default_steps
+    history: list[dict[str, Any]] = []
+    if resume:
+        model, prev = mnn.load_weights(NAME, out_dir)
+        history = list(prev.get("config", {}).get("history", [])) or [
+            {
+                "steps": prev["steps"],
+                "lr": 3e-3,
+                "seed_streams": [TRAIN_STREAM, TRAIN_STREAM + 1],
+                "images": prev["training_data"]["images"],
+            }
+        ]
+        model.train()
+    else:
+        model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
+    stream0 = TRAIN_STREAM + 10 * len(history)
+    lr = 3e-3 if not history else 1e-3
     refresh_every = steps // 2
     pools = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
         pools[0] += 1
-        return make_pool(pool_n, seed, TRAIN_STREAM + k, jitter=True)
+        return make_pool(pool_n, seed, stream0 + k, jitter=True)
 
-    data = make_pool(pool_n, seed, TRAIN_STREAM, jitter=True)
-    model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
+    data = make_pool(pool_n, seed, stream0, jitter=True)
     tlog = mnn.train_loop(
         model,
         data,
         _loss,
         steps=steps,
-        seed=seed,
-        lr=3e-3,
+        seed=seed + len(history),
+        lr=lr,
         refresh=None if smoke else refresh,
         refresh_every=0 if smoke else refresh_every,
         log=log,
     )
+    history.append(
+        {"steps": steps, "lr": lr, "seed_streams": [stream0, stream0 + pools[0]], "images": pool_n * (1 + pools[0])}
+    )
+    steps = sum(h["steps"] for h in history)
     metrics = _evaluate_model(model, n=eval_n, seed=seed + 1)
     metrics["train_final_loss"] = tlog.final_loss
     meta = mnn.write_model(
@@ -94,7 +125,8 @@ def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: 
         generator_version=osynth.GENERATOR_VERSION,
         seed=seed,
         steps=steps,
-        train_images=pool_n * (1 + pools[0]),
+        train_images=sum(h["images"] for h in history),
+        extra={"input_size": SIZE, "margin": MARGIN, "history": history},
         metrics=metrics,
         labels={"maturity": list(osynth.CLASSES)},
         eval_command=f"python -m ml evaluate oocyte (evaluate(n={eval_n}, seed={seed + 1}), stream {EVAL_STREAM})",

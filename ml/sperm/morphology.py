@@ -403,7 +403,7 @@ def _metrics(model: torch.nn.Module, data: Mapping[str, torch.Tensor]) -> dict[s
 def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: Any = print) -> dict[str, Any]:
     """Train the head classifier on crops cut by the classical finder from generated smears."""
     mnn.set_determinism(seed)
-    n_img, steps, n_eval = (6, 3, 4) if smoke else (1400, 1800, 250)
+    n_img, steps, n_eval = (6, 3, 4) if smoke else (700, 1500, 200)
     refreshed = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:

@@ -1,0 +1,139 @@
+"""Embryo: day parameter, grading table, generator, smoke training, shipped-weights targets."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import ml.embryo as embryo
+from ml.base import ParameterError
+from ml.embryo import generate, grading
+from ml.embryo.model import quality_blast, quality_day3
+
+HELDOUT_SEED = 4242
+
+
+@pytest.fixture(scope="module")
+def analyzer():
+    return embryo.load_analyzer()
+
+
+@pytest.fixture(scope="module")
+def shipped_metrics():
+    return embryo.evaluate(n=180, seed=HELDOUT_SEED)
+
+
+def test_istanbul_grades_follow_the_table():
+    assert grading.istanbul_grade(5, False, False) == 1
+    assert grading.istanbul_grade(10, False, False) == 2
+    assert grading.istanbul_grade(25, False, False) == 2
+    assert grading.istanbul_grade(26, False, False) == 3
+    assert grading.istanbul_grade(2, True, False) == 3
+    assert grading.istanbul_grade(2, False, True) == 3
+
+
+def test_gardner_string_only_grades_icm_te_from_expansion_3():
+    assert grading.gardner_string(4, "A", "B") == "4AB"
+    assert grading.gardner_string(2, "A", "B") == "2"
+
+
+def test_same_seed_same_image():
+    a, ta = generate.sample_day3(2, 3)
+    b, tb = generate.sample_day3(2, 3)
+    assert np.array_equal(a, b) and ta == tb
+    c, tc = generate.sample_blastocyst(2, 3)
+    d, td = generate.sample_blastocyst(2, 3)
+    assert np.array_equal(c, d) and tc == td
+
+
+def test_generated_labels_are_consistent():
+    for i in range(12):
+        _, t = generate.sample_blastocyst(5, i)
+        assert (t["icm"] is None) == (t["expansion"] < 3)
+        _, t3 = generate.sample_day3(5, i)
+        assert 0 <= t3["fragmentation_pct"] <= 55
+        assert t3["grade"] == grading.istanbul_grade(t3["fragmentation_pct"], t3["uneven"], t3["multinucleated"])
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({}, "MISSING_PARAMETER"),
+        ({"day": ""}, "MISSING_PARAMETER"),
+        ({"day": 4}, "INVALID_PARAMETER"),
+        ({"day": "five"}, "INVALID_PARAMETER"),
+    ],
+)
+def test_day_is_required_and_checked(analyzer, params, code):
+    img, _ = generate.sample_day3(0, 0)
+    with pytest.raises(ParameterError) as exc:
+        analyzer.analyze([img], params)
+    assert exc.value.code == code
+
+
+def test_smoke_training_writes_checksummed_weights_and_cards(tmp_path):
+    res = embryo.train(out_dir=tmp_path, seed=0, smoke=True)
+    for name in ("embryo_day3", "embryo_blastocyst"):
+        assert np.isfinite(res[name]["final_loss"])
+        meta = json.loads((tmp_path / f"{name}.json").read_text())
+        assert meta["sha256"] == hashlib.sha256((tmp_path / f"{name}.pt").read_bytes()).hexdigest()
+        assert "NOT clinically validated" in (tmp_path / f"{name}.md").read_text()
+
+
+def test_shipped_day3_cell_count_within_one(shipped_metrics):
+    m = shipped_metrics["embryo_day3"]
+    assert m["n"] == 180
+    assert m["cell_count_within1"] >= 0.90, m
+
+
+def test_shipped_blastocyst_gardner_targets(shipped_metrics):
+    m = shipped_metrics["embryo_blastocyst"]
+    assert m["n_graded"] >= 80
+    assert m["expansion_exact"] >= 0.85, m
+    assert m["expansion_within1"] >= 0.98, m
+    assert m["icm_accuracy"] >= 0.80, m
+    assert m["te_accuracy"] >= 0.80, m
+
+
+def test_day3_result(analyzer):
+    img, _ = generate.sample_day3(HELDOUT_SEED, 6, stream=77)
+    res = analyzer.analyze([img], {"day": "3", "um_per_px": 1.0})
+    d = res.to_dict()
+    json.dumps(d)
+    it = d["interpretation"]
+    assert it["istanbul_grade"] in (1, 2, 3)
+    assert 2 <= it["cell_count"] <= 10
+    cc = res.measurement("cell_count")
+    assert cc.ci_low <= cc.value <= cc.ci_high
+    assert 0 <= res.measurement("quality_score").value <= 1
+    assert d["model"]["name"] == "embryo_day3"
+
+
+def test_blastocyst_result(analyzer):
+    for i in range(6):
+        img, _ = generate.sample_blastocyst(HELDOUT_SEED, i, stream=77)
+        d = analyzer.analyze([img], {"day": 5}).to_dict()
+        json.dumps(d)
+        it = d["interpretation"]
+        assert d["model"]["name"] == "embryo_blastocyst"
+        if it["expansion"] < 3:
+            assert it["icm"] is None and it["te"] is None and it["gardner"] == str(it["expansion"])
+        else:
+            assert it["gardner"] == f"{it['expansion']}{it['icm']}{it['te']}"
+        assert 0 <= it["quality_score"] <= 1
+
+
+def test_quality_score_ranks_good_above_poor():
+    counts = np.zeros(9)
+    counts[6] = 1.0  # 8 cells
+    good = quality_day3(counts, 3.0, {1: 1.0, 2: 0.0, 3: 0.0})
+    few = np.zeros(9)
+    few[1] = 1.0  # 3 cells
+    poor = quality_day3(few, 40.0, {1: 0.0, 2: 0.0, 3: 1.0})
+    assert 0 <= poor < good <= 1
+    e4 = np.eye(6)[3]
+    a, c = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
+    assert quality_blast(e4, a, a) > quality_blast(e4, c, c) > quality_blast(np.eye(6)[0], a, a)

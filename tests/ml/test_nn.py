@@ -1,0 +1,140 @@
+"""The shared kit: checksummed weights, model cards, deterministic training, classical helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from ml import nn as mnn
+from ml.base import MLError, ParameterError
+
+
+def _tiny_data(seed: int = 0) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(32, 1, 16, 16, generator=g)
+    y = (x.mean(dim=(1, 2, 3)) > 0).long()
+    return {"x": x, "y": y}
+
+
+def _loss(out, b):
+    return F.cross_entropy(out["c"], b["y"])
+
+
+def test_training_is_deterministic_and_finite():
+    runs = []
+    for _ in range(2):
+        mnn.set_determinism(7)
+        model = mnn.SmallNet(1, {"c": 2}, widths=(4, 8))
+        log = mnn.train_loop(model, _tiny_data(), _loss, steps=5, batch_size=8, seed=7)
+        runs.append(log.losses)
+    assert all(math.isfinite(v) for v in runs[0])
+    assert runs[0] == runs[1]
+
+
+def test_weights_roundtrip_checksum_and_card(tmp_path):
+    mnn.set_determinism(0)
+    model = mnn.SmallNet(1, {"c": 2}, widths=(4, 8))
+    meta = mnn.write_model(
+        model,
+        tmp_path,
+        name="tiny",
+        version="0.1",
+        kind="test",
+        generator="g",
+        generator_version="1",
+        seed=0,
+        steps=1,
+        train_images=1,
+        metrics={"accuracy": 0.5},
+        intended_use="tests",
+        limitations=["none"],
+        labels={"c": ["a", "b"]},
+    )
+    pt = tmp_path / "tiny.pt"
+    assert meta["sha256"] == hashlib.sha256(pt.read_bytes()).hexdigest()
+    on_disk = json.loads((tmp_path / "tiny.json").read_text())
+    for key in ("name", "version", "sha256", "kind", "training_data", "heldout_metrics", "seed", "steps"):
+        assert key in on_disk
+    card = (tmp_path / "tiny.md").read_text()
+    assert meta["sha256"] in card and "NOT clinically validated" in card and "decision support" in card
+    loaded, _ = mnn.load_weights("tiny", tmp_path)
+    x = torch.randn(2, 1, 16, 16)
+    model.eval()
+    # weights are stored in float16: outputs agree to that precision
+    assert torch.allclose(loaded(x)["c"], model(x)["c"], atol=2e-2)
+
+
+def test_tampered_or_missing_weights_are_refused(tmp_path):
+    model = mnn.SmallNet(1, {"c": 2}, widths=(4, 8))
+    mnn.write_model(
+        model,
+        tmp_path,
+        name="tiny",
+        version="0.1",
+        kind="t",
+        generator="g",
+        generator_version="1",
+        seed=0,
+        steps=1,
+        train_images=1,
+        metrics={},
+        intended_use="",
+        limitations=[],
+        labels={},
+    )
+    with open(tmp_path / "tiny.pt", "ab") as fh:
+        fh.write(b"x")
+    with pytest.raises(MLError) as exc:
+        mnn.load_weights("tiny", tmp_path)
+    assert exc.value.code == "WEIGHTS_CHECKSUM_MISMATCH"
+    with pytest.raises(MLError) as exc:
+        mnn.load_weights("absent", tmp_path)
+    assert exc.value.code == "WEIGHTS_MISSING"
+
+
+def test_label_components_counts_blobs():
+    m = np.zeros((40, 40), bool)
+    m[2:6, 2:6] = True
+    m[10:20, 10:12] = True
+    m[30:35, 5:38] = True
+    lab, n = mnn.label_components(m)
+    assert n == 3
+    assert len(np.unique(lab[m])) == 3
+
+
+def test_locate_object_finds_a_disk():
+    yy, xx = mnn.grid(120, 160)
+    img = 0.6 - 0.3 * mnn.soft_ellipse(yy, xx, 100, 55, 30, 30)
+    cx, cy, r = mnn.locate_object(img)
+    assert abs(cx - 100) < 4 and abs(cy - 55) < 4 and 25 < r < 40
+
+
+def test_affine_crop_rotation_moves_content():
+    img = np.zeros((50, 50), np.float32)
+    img[25, 35] = 1.0  # a point right of centre
+    crop = mnn.affine_crop(img, 25, 25, 20, 40, angle=math.pi / 2)
+    y, x = np.unravel_index(np.argmax(crop), crop.shape)
+    assert abs(x - 20) <= 2 and abs(y - 20) >= 6  # it now lies on the vertical axis
+
+
+@pytest.mark.parametrize(
+    ("value", "code"), [("abc", "INVALID_PARAMETER"), (-1, "INVALID_PARAMETER"), (float("nan"), "INVALID_PARAMETER")]
+)
+def test_param_float_errors(value, code):
+    with pytest.raises(ParameterError) as exc:
+        mnn.param_float({"um_per_px": value}, "um_per_px")
+    assert exc.value.code == code
+
+
+def test_param_float_required():
+    with pytest.raises(ParameterError) as exc:
+        mnn.param_float({}, "um_per_px", required=True)
+    assert exc.value.code == "MISSING_PARAMETER"
+    assert mnn.param_float({}, "um_per_px") is None
+    assert mnn.param_float({"um_per_px": "0.5"}, "um_per_px") == 0.5
