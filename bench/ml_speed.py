@@ -221,7 +221,11 @@ def main() -> None:
             rows.append((f"{kind}: {case}", math.nan, math.nan, ""))
             continue
         an, frames, params = case
-        w, c = timeit(lambda an=an, frames=frames, params=params: an.analyze(frames, params), args.repeat)
+
+        def run(an: Any = an, frames: list[np.ndarray] = frames, params: dict[str, Any] = params) -> Any:
+            return an.analyze(frames, params)
+
+        w, c = timeit(run, args.repeat)
         rows.append((f"{kind} {frames[0].shape[1]}x{frames[0].shape[0]}", w, c, "<= 0.100 s"))
 
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeat {args.repeat}")

@@ -80,7 +80,7 @@ def load(source: str | Path | np.ndarray | Sequence[str | Path]) -> Loaded:
         if len(paths) == 1:
             return load(paths[0])
         return _load_frame_files(paths)
-    path = Path(source)
+    path = Path(source)  # type: ignore[arg-type]  # str | Path here: sequences were handled above
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | DICOM_SUFFIXES)
         if not files:

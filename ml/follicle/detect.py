@@ -40,6 +40,7 @@ class DetectSettings:
     min_fill: float = 0.8  # region area / fitted-ellipse area
     max_contrast: float = 0.75  # mean inside / mean of the surrounding ring must be below this
     neck_ratio: float = 0.75  # split where the distance map dips below this fraction of the smaller peak
+    working_mm: float = 0.25  # finer images are averaged down to about this pixel size first
 
 
 DETECT = DetectSettings()
@@ -139,7 +140,25 @@ def _split(region: np.ndarray, settings: DetectSettings, min_r: float) -> list[n
 
 
 def detect(frame: np.ndarray, mm_per_px: float, settings: DetectSettings = DETECT) -> list[Follicle]:
+    """Follicles in original pixel coordinates. Fine images are first averaged down to ~working_mm
+    per pixel: the smallest follicle of interest (2 mm) still spans 8+ pixels, at a quarter of the cost."""
     g = to_grey_float(frame)
+    f = max(1, int(settings.working_mm / mm_per_px))
+    if f == 1:
+        return _detect(g, mm_per_px, settings)
+    h, w = g.shape
+    hp, wp = -(-h // f) * f, -(-w // f) * f
+    g = np.pad(g, ((0, hp - h), (0, wp - w)), mode="edge").reshape(hp // f, f, wp // f, f).mean(axis=(1, 3))
+    out = _detect(g, mm_per_px * f, settings)
+    for fol in out:
+        fol.cx, fol.cy = (fol.cx + 0.5) * f - 0.5, (fol.cy + 0.5) * f - 0.5
+        fol.major_px *= f
+        fol.minor_px *= f
+        fol.area_px *= f * f
+    return out
+
+
+def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[Follicle]:
     valid = imaged_area(g)
     # shrink the imaged area a little so that its dark rim is not taken for fluid
     valid[[0, -1], :] = False  # the image border is an edge of the imaged area too

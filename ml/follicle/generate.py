@@ -176,7 +176,7 @@ def make_image(
     img = img * 255 + rng.normal(0, rng.uniform(1, 5), img.shape)
     img = np.where(valid, img, rng.uniform(0, 6))
     out = np.clip(img, 0, 255).astype(np.uint8)
-    follicles = []
+    follicles: list[dict[str, Any]] = []
     for f in fols:
         d1, d2 = 2 * f["a"] * mm, 2 * f["b"] * mm
         follicles.append(

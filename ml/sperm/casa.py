@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -73,12 +74,12 @@ def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
             # ties: the first pixel in raster order wins
             later = dy > 0 or (dy == 0 and dx > 0)
             is_max &= (nb < v) | ((nb == v) & later) | outside
-    cand = cand[is_max].numpy()
-    out = []
-    order = np.searchsorted(cand[:, 0], np.arange(n + 1))
-    for i in range(n):
-        out.append(cand[order[i] : order[i + 1], 1:])
-    return out
+    found = cand[is_max].numpy()
+    order = np.searchsorted(found[:, 0], np.arange(n + 1))
+    return [found[order[i] : order[i + 1], 1:] for i in range(n)]
+
+
+CENTROID_FLOOR = 0.15  # weights above this fraction of the peak: the core, not the noise around it
 
 
 def _upper_class(vals: np.ndarray) -> np.ndarray:
@@ -134,7 +135,7 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
     thr = max(low, settings.detect_rel * ref)
     peaks = _peaks(resp, radius, thr)
     # sub-pixel centroid of the positive response in a window about each peak
-    w = max(1, math.ceil(1.2 * sigma))
+    w = max(1, math.ceil(1.6 * sigma))
     oy, ox = np.mgrid[-w : w + 1, -w : w + 1]
     disk = (oy**2 + ox**2) <= (w + 0.5) ** 2
     oy, ox = oy[disk], ox[disk]
@@ -153,7 +154,7 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
         rc, vals_i = rc[keep], vals_i[keep]
         yy = np.clip(rc[:, :1] + oy[None], 0, h - 1)
         xx = np.clip(rc[:, 1:] + ox[None], 0, wd - 1)
-        wts = np.clip(r_i[yy, xx], 0, None)
+        wts = np.clip(r_i[yy, xx] - CENTROID_FLOOR * vals_i[:, None], 0, None)
         s = wts.sum(axis=1) + 1e-9
         cy = (wts * yy).sum(axis=1) / s
         cx = (wts * xx).sum(axis=1) / s
@@ -244,7 +245,7 @@ def vap_window(fps: float, settings: CasaSettings = CASA) -> int:
     return max(3, w)
 
 
-def kinematics(points_um: np.ndarray, fps: float, settings: CasaSettings = CASA) -> dict[str, float]:
+def kinematics(points_um: np.ndarray, fps: float, settings: CasaSettings = CASA) -> dict[str, Any]:
     """VCL, VSL, VAP (um/s), LIN, STR, WOB, ALH (um), BCF (Hz), rms excursion and the WHO grade."""
     p = np.asarray(points_um, dtype=np.float64).reshape(-1, 2)
     n = len(p)
