@@ -29,11 +29,11 @@ class CorrelationIdMiddleware:
         incoming = request.headers.get(HEADER, "")
         correlation_id = incoming if _VALID.match(incoming) else uuid.uuid4().hex
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
-        token = _current.set(correlation_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current.reset(token)
+        # Not reset after the response: Django logs the request's outcome ("Not Found: ...") after
+        # the middleware has returned, and that line should carry the id too. The next request
+        # on this thread sets its own.
+        _current.set(correlation_id)
+        response = self.get_response(request)
         response[HEADER] = correlation_id
         return response
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import Model, QuerySet
 from rest_framework import viewsets
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -87,6 +88,14 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
         obj = self.get_object()
         self.record_access([obj], AccessAction.VIEW)
         return Response(self.get_serializer(obj).data)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        # Errors are always JSON in the one error format, even on an endpoint that serves a PDF.
+        if not isinstance(getattr(self.request, "accepted_renderer", None), JSONRenderer | BrowsableAPIRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)

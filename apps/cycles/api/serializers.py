@@ -66,6 +66,7 @@ class CycleSerializer(serializers.ModelSerializer[TreatmentCycle]):
     patient = VisibleRelatedField(selector=patient_list)
     transfer = TransferSerializer(read_only=True, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = TreatmentCycle

@@ -51,7 +51,9 @@ class ReportViewSet(ScopedViewSet):
     filterset_class = ReportFilter
 
     def get_queryset(self) -> Any:
-        return self.base_queryset().select_related("patient", "cycle", "signed_by").prefetch_related("analyses")
+        return (
+            self.base_queryset().select_related("patient", "cycle", "clinic", "signed_by").prefetch_related("analyses")
+        )
 
     @extend_schema(
         summary="Download the report's PDF",
