@@ -25,7 +25,7 @@ from ml import nn as mnn
 from ml.embryo.grading import GRADES_ABC, istanbul_grade
 
 GENERATOR = "ml.embryo.generate"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 MIN_CELLS, MAX_CELLS = 2, 10
 
 

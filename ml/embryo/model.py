@@ -311,7 +311,7 @@ class EmbryoAnalyzer:
             measurements.append(Measurement(name="outer_diameter", value=round(2 * r * um_per_px, 1), unit="um"))
         with torch.no_grad():
             net = self.net3 if day == 3 else self.net5
-            out = {k: v[0] for k, v in net(xt).items()}
+            out = {k: v[0] for k, v in mnn.predict(net, xt).items()}
         if day == 3:
             model = self.model_day3
             p_count = torch.softmax(out["count"], 0).numpy()

@@ -21,7 +21,7 @@ import numpy as np
 from ml import nn as mnn
 
 GENERATOR = "ml.oocyte.generate"
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"
 CLASSES: tuple[str, ...] = ("GV", "MI", "MII", "degenerate")
 
 

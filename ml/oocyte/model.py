@@ -83,6 +83,7 @@ def train(
                 "lr": 3e-3,
                 "seed_streams": [TRAIN_STREAM, TRAIN_STREAM + 1],
                 "images": prev["training_data"]["images"],
+                "generator_version": prev["training_data"]["generator_version"],
             }
         ]
         model.train()
@@ -110,7 +111,13 @@ def train(
         log=log,
     )
     history.append(
-        {"steps": steps, "lr": lr, "seed_streams": [stream0, stream0 + pools[0]], "images": pool_n * (1 + pools[0])}
+        {
+            "steps": steps,
+            "lr": lr,
+            "seed_streams": [stream0, stream0 + pools[0]],
+            "images": pool_n * (1 + pools[0]),
+            "generator_version": osynth.GENERATOR_VERSION,
+        }
     )
     steps = sum(h["steps"] for h in history)
     metrics = _evaluate_model(model, n=eval_n, seed=seed + 1)
@@ -185,7 +192,7 @@ class OocyteAnalyzer:
         frame, warnings = mnn.first_frame(frames, self.kind)
         x, (cx, cy, r) = preprocess(frame)
         with torch.no_grad():
-            p = torch.softmax(self.net(torch.from_numpy(x)[None])["maturity"], 1)[0].tolist()
+            p = torch.softmax(mnn.predict(self.net, torch.from_numpy(x)[None])["maturity"], 1)[0].tolist()
         k = int(np.argmax(p))
         probs = {c: round(float(v), 4) for c, v in zip(osynth.CLASSES, p, strict=True)}
         measurements = [Measurement(name=f"p_{c.lower()}", value=probs[c], unit="probability") for c in osynth.CLASSES]
