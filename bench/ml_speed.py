@@ -139,14 +139,14 @@ class EfficientNetB4Like(nn.Module):
 
 # ---------------------------------------------------------------------------------------------
 def timeit(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
-    """(median wall seconds, median process CPU seconds / 2 threads) after one warm-up call."""
+    """(median wall seconds, median process CPU seconds summed over threads) after one warm-up call."""
     fn()
     walls, cpus = [], []
     for _ in range(repeat):
         w0, c0 = time.perf_counter(), time.process_time()
         fn()
         walls.append(time.perf_counter() - w0)
-        cpus.append((time.process_time() - c0) / 2)
+        cpus.append(time.process_time() - c0)
     return statistics.median(walls), statistics.median(cpus)
 
 

@@ -54,18 +54,24 @@ def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
     so the cost follows the number of bright pixels rather than the frame size."""
     r = max(1, radius)
     n, h, w = resp.shape
-    # 3x3 maxima first (one cheap pooling pass), then the full-radius test on those few candidates
-    m3 = F.max_pool2d(resp[None], 3, stride=1, padding=1)[0]
-    cand = torch.nonzero((resp >= m3) & (resp > thr))
+    cand = torch.nonzero(resp > thr)
     if len(cand) == 0:
         return [np.zeros((0, 2), dtype=np.int64) for _ in range(n)]
-    f, y, x = cand[:, 0], cand[:, 1], cand[:, 2]
-    v = resp[f, y, x]
-    is_max = torch.ones(len(cand), dtype=torch.bool)
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if (dy == 0 and dx == 0) or dy * dy + dx * dx > (r + 0.5) ** 2:
-                continue
+    # the 8 neighbours first (cheap, removes most candidates), then the rest of the disk
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)]
+    offsets += [
+        (dy, dx)
+        for dy in range(-r, r + 1)
+        for dx in range(-r, r + 1)
+        if max(abs(dy), abs(dx)) > 1 and dy * dy + dx * dx <= (r + 0.5) ** 2
+    ]
+    for stage in (offsets[:8], offsets[8:]):
+        if len(cand) == 0:
+            break
+        f, y, x = cand[:, 0], cand[:, 1], cand[:, 2]
+        v = resp[f, y, x]
+        is_max = torch.ones(len(cand), dtype=torch.bool)
+        for dy, dx in stage:
             yy = (y + dy).clamp(0, h - 1)
             xx = (x + dx).clamp(0, w - 1)
             nb = resp[f, yy, xx]
@@ -74,7 +80,8 @@ def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
             # ties: the first pixel in raster order wins
             later = dy > 0 or (dy == 0 and dx > 0)
             is_max &= (nb < v) | ((nb == v) & later) | outside
-    found = cand[is_max].numpy()
+        cand = cand[is_max]
+    found = cand.numpy()
     order = np.searchsorted(found[:, 0], np.arange(n + 1))
     return [found[order[i] : order[i + 1], 1:] for i in range(n)]
 
