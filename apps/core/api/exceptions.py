@@ -24,7 +24,7 @@ logger = logging.getLogger("fertivision.api")
 
 DRF_CODES: list[tuple[type[Exception], str, str | None]] = [
     (drf.NotAuthenticated, "NOT_AUTHENTICATED", "Authentication credentials were not provided."),
-    (drf.AuthenticationFailed, "AUTHENTICATION_FAILED", "The credentials are not valid."),
+    (drf.AuthenticationFailed, "AUTHENTICATION_FAILED", None),
     (drf.PermissionDenied, "PERMISSION_DENIED", None),
     (drf.NotFound, "NOT_FOUND", "Not found."),
     (drf.MethodNotAllowed, "METHOD_NOT_ALLOWED", None),
