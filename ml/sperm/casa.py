@@ -116,31 +116,33 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
     resp = torch.cat(chunks)
     radius = max(1, round(1.5 * sigma))
     # noise: robust spread of the response (heads cover a small fraction of the field)
-    sample = resp[:: max(1, len(frames) // 8)].flatten()
-    sample = sample[:: max(1, sample.numel() // 400_000)]
-    med = float(sample.median())
-    noise = float((sample - med).abs().median()) * 1.4826 + 1e-6
+    sample = resp[:: max(1, len(frames) // 8)].flatten().numpy()
+    sample = sample[:: max(1, sample.size // 200_000)]
+    med = float(np.median(sample))
+    noise = float(np.median(np.abs(sample - med))) * 1.4826 + 1e-6
+    low = settings.detect_min_snr * noise
+
+    def peak_values(r: torch.Tensor, pk: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate([r[i].numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)]) if pk else np.zeros(0)
+
     # polarity: the sign whose strongest compact peaks are stronger
-    probe = resp[: min(5, len(frames))]
+    n_probe = min(5, len(frames))
+    pos = _peaks(resp, radius, low)  # local maxima do not depend on the threshold: filter them later
+    neg_probe = _peaks(-resp[:n_probe], radius, low)
     scores = []
-    for sign in (1, -1):
-        pk = _peaks(sign * probe, radius, settings.detect_min_snr * noise)
-        vals = (
-            np.concatenate([(sign * probe[i]).numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)])
-            if pk
-            else np.zeros(0)
-        )
+    for sign, pk in ((1, pos[:n_probe]), (-1, neg_probe)):
+        vals = peak_values(sign * resp[:n_probe], pk)
         scores.append(float(np.sort(vals)[-max(1, len(vals) // 2) :].mean()) if len(vals) else 0.0)
     polarity = 1 if scores[0] >= scores[1] else -1
-    resp = polarity * resp
-    low = settings.detect_min_snr * noise
-    pk = _peaks(resp[: min(10, len(frames))], radius, low)
-    vals = np.concatenate([resp[i].numpy()[p[:, 0], p[:, 1]] for i, p in enumerate(pk)]) if pk else np.zeros(0)
+    if polarity < 0:
+        resp = -resp
+        pos = _peaks(resp, radius, low)
+    vals = peak_values(resp[: min(10, len(frames))], pos[:10])
     # heads are the bright class of peaks; tails, debris and cell outlines the faint one. Otsu on the
     # log strengths finds the split whatever their proportions; the typical head is that class's median.
     ref = float(np.median(_upper_class(vals))) if len(vals) else 0.0
     thr = max(low, settings.detect_rel * ref)
-    peaks = _peaks(resp, radius, thr)
+    peaks = [p[resp[i].numpy()[p[:, 0], p[:, 1]] > thr] for i, p in enumerate(pos)]
     # sub-pixel centroid of the positive response in a window about each peak
     w = max(1, math.ceil(1.6 * sigma))
     oy, ox = np.mgrid[-w : w + 1, -w : w + 1]
