@@ -17,10 +17,9 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.accounts.principals import ApiKeyPrincipal
-from apps.audit.models import AccessAction, AccessLog
+from apps.audit.models import AccessAction
+from apps.audit.services import access_record
 from apps.core.access import get_visible
-from apps.core.net import client_ip
 from apps.patients.access import patient_require
 from apps.patients.models import Patient
 
@@ -58,24 +57,8 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
     # --- access log (who read which PHI object) -------------------------------------------
     def record_access(self, objects: list[Model], action: str) -> None:
-        if not self.access_logged or not objects:
-            return
-        request = self.request
-        user: Any = request.user
-        is_key = isinstance(user, ApiKeyPrincipal)
-        AccessLog.objects.bulk_create(
-            AccessLog(
-                user=None if is_key else user,
-                api_key_prefix=user.api_key.prefix if is_key else "",
-                clinic_external_id=_clinic_external_id(obj),
-                object_type=obj._meta.label_lower,
-                object_external_id=obj.external_id,  # type: ignore[attr-defined]
-                action=action,
-                ip_address=client_ip(request._request),
-                correlation_id=getattr(request._request, "correlation_id", ""),
-            )
-            for obj in objects
-        )
+        if self.access_logged and objects:
+            access_record(request=self.request._request, objects=objects, action=action, principal=self.request.user)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
@@ -105,15 +88,3 @@ class ScopedViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
             response["X-RateLimit-Remaining"] = str(info["remaining"])
             response["X-RateLimit-Reset"] = str(info["reset"])
         return response
-
-
-def _clinic_external_id(obj: Any) -> Any:
-    for path in ("clinic", "cycle.clinic", "embryo.cycle.clinic"):
-        target = obj
-        for part in path.split("."):
-            target = getattr(target, part, None)
-            if target is None:
-                break
-        if target is not None:
-            return target.external_id
-    return None
