@@ -6,11 +6,11 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from apps.core.actor import user_or_none
-from apps.core.exceptions import ApplicationError, is_duplicate, validation_error_from_django
+from apps.core.exceptions import ApplicationError
+from apps.core.services import validated_save
 from apps.cycles.models import (
     STATUS_TRANSITIONS,
     CycleStatus,
@@ -26,22 +26,6 @@ from apps.patients.access import patient_require
 from apps.patients.models import Patient
 
 
-def _save(
-    obj: Any, *, duplicate_code: str = "DUPLICATE", duplicate_message: str = "This record already exists."
-) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        if is_duplicate(exc):
-            raise ApplicationError(duplicate_message, code=duplicate_code) from exc
-        raise validation_error_from_django(exc) from exc
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:
-        raise ApplicationError(duplicate_message, code=duplicate_code) from exc
-
-
 def _require_cycle(user: Any, cycle: TreatmentCycle) -> None:
     patient_require(user=user, patient=cycle.patient, action="change")
 
@@ -54,7 +38,7 @@ def cycle_create(
     cycle = TreatmentCycle(
         clinic_id=patient.clinic_id, patient=patient, cycle_type=cycle_type, start_date=start_date, **fields
     )
-    _save(cycle)
+    validated_save(cycle)
     return cycle
 
 
@@ -68,7 +52,7 @@ def cycle_update(*, user: Any, cycle: TreatmentCycle, **fields: Any) -> Treatmen
         )
     for name, value in fields.items():
         setattr(cycle, name, value)
-    _save(cycle)
+    validated_save(cycle)
     return cycle
 
 
@@ -86,7 +70,7 @@ def cycle_set_status(*, user: Any, cycle: TreatmentCycle, status: str, reason: s
     cycle.status = status
     if status == CycleStatus.CANCELLED:
         cycle.cancellation_reason = reason
-    _save(cycle)
+    validated_save(cycle)
     return cycle
 
 
@@ -97,7 +81,7 @@ def outcome_record(*, user: Any, cycle: TreatmentCycle, outcome: str, outcome_da
         raise ApplicationError("Record the outcome once the cycle awaits it.", code="INVALID_STATUS_TRANSITION")
     cycle.outcome = outcome
     cycle.outcome_date = outcome_date
-    _save(cycle)
+    validated_save(cycle)
     return cycle
 
 
@@ -107,7 +91,7 @@ def visit_add(
 ) -> MonitoringVisit:
     _require_cycle(user, cycle)
     visit = MonitoringVisit(cycle=cycle, visit_date=visit_date, cycle_day=cycle_day, **fields)
-    _save(visit)
+    validated_save(visit)
     return visit
 
 
@@ -115,7 +99,7 @@ def visit_add(
 def oocyte_add(*, user: Any, cycle: TreatmentCycle, number: int, **fields: Any) -> Oocyte:
     _require_cycle(user, cycle)
     oocyte = Oocyte(cycle=cycle, number=number, **fields)
-    _save(
+    validated_save(
         oocyte, duplicate_code="DUPLICATE_NUMBER", duplicate_message="This oocyte number is already used in the cycle."
     )
     return oocyte
@@ -127,7 +111,7 @@ def embryo_add(*, user: Any, oocyte: Oocyte, number: int | None = None) -> Embry
     cycle = oocyte.cycle
     _require_cycle(user, cycle)
     embryo = Embryo(cycle=cycle, oocyte=oocyte, number=number if number is not None else oocyte.number)
-    _save(
+    validated_save(
         embryo,
         duplicate_code="DUPLICATE_NUMBER",
         duplicate_message="This oocyte already has an embryo, or the number is used.",
@@ -139,7 +123,7 @@ def embryo_add(*, user: Any, oocyte: Oocyte, number: int | None = None) -> Embry
 def assessment_add(*, user: Any, embryo: Embryo, day: int, **fields: Any) -> EmbryoAssessment:
     _require_cycle(user, embryo.cycle)
     assessment = EmbryoAssessment(embryo=embryo, day=day, assessed_by=user_or_none(user), **fields)
-    _save(assessment)
+    validated_save(assessment)
     return assessment
 
 
@@ -158,7 +142,9 @@ def transfer_record(
         if embryo.fate in {EmbryoFate.TRANSFERRED, EmbryoFate.DISCARDED}:
             raise ApplicationError("This embryo is not available for transfer.", code="INVALID_EMBRYO")
     transfer = Transfer(cycle=cycle, transfer_date=transfer_date, performed_by=user_or_none(user), **fields)
-    _save(transfer, duplicate_code="DUPLICATE_TRANSFER", duplicate_message="This cycle already has a transfer.")
+    validated_save(
+        transfer, duplicate_code="DUPLICATE_TRANSFER", duplicate_message="This cycle already has a transfer."
+    )
     transfer.embryos.set(embryos)
     for embryo in embryos:
         embryo.fate = EmbryoFate.TRANSFERRED
@@ -180,5 +166,5 @@ def oocyte_update(*, user: Any, oocyte: Oocyte, **fields: Any) -> Oocyte:
         )
     for name, value in fields.items():
         setattr(oocyte, name, value)
-    _save(oocyte)
+    validated_save(oocyte)
     return oocyte

@@ -6,8 +6,7 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -19,9 +18,8 @@ from apps.core.exceptions import (
     ApplicationError,
     NotFound,
     PermissionDenied,
-    is_duplicate,
-    validation_error_from_django,
 )
+from apps.core.services import validated_save
 from apps.patients.access import patient_require
 from apps.patients.models import Consent, Patient
 
@@ -37,21 +35,7 @@ EDITABLE_FIELDS = (
     "medical_history",
 )
 SHAREABLE_PERMISSIONS = ("view_patient", "change_patient")
-
-
-def _save(obj: Any, **kwargs: Any) -> None:
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        if is_duplicate(exc):
-            raise ApplicationError(
-                "A patient with this MRN already exists in the clinic.", code="DUPLICATE_MRN"
-            ) from exc
-        raise validation_error_from_django(exc) from exc
-    try:
-        obj.save(**kwargs)
-    except IntegrityError as exc:
-        raise ApplicationError("A patient with this MRN already exists in the clinic.", code="DUPLICATE_MRN") from exc
+DUPLICATE_MRN_MESSAGE = "A patient with this MRN already exists in the clinic."
 
 
 @transaction.atomic
@@ -83,7 +67,7 @@ def patient_create(
         address=address,
         medical_history=medical_history,
     )
-    _save(patient)
+    validated_save(patient, duplicate_code="DUPLICATE_MRN", duplicate_message=DUPLICATE_MRN_MESSAGE)
     return patient
 
 
@@ -97,7 +81,7 @@ def patient_update(*, user: Any, patient: Patient, **changes: Any) -> Patient:
         )
     for field, value in changes.items():
         setattr(patient, field, value)
-    _save(patient)
+    validated_save(patient, duplicate_code="DUPLICATE_MRN", duplicate_message=DUPLICATE_MRN_MESSAGE)
     return patient
 
 
@@ -194,11 +178,7 @@ def consent_record(
     )
     if decided_on is not None:
         consent.decided_on = decided_on
-    try:
-        consent.full_clean()
-    except ValidationError as exc:
-        raise validation_error_from_django(exc) from exc
-    consent.save()
+    validated_save(consent)
     return consent
 
 
