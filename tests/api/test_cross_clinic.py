@@ -207,3 +207,23 @@ def test_a_shared_patient_is_visible_to_the_sharee_session_but_not_to_keys(two_c
     assert client.get(f"/api/v1/patients/{b.partner.external_id}").status_code == 404
     key, _ = key_client(a.clinic)
     assert key.get(f"/api/v1/patients/{b.patient.external_id}").status_code == 404
+
+
+def test_browsable_api_pages_name_nothing_of_the_other_clinic(two_clinics) -> None:
+    a, b = two_clinics
+    client, _ = session_client(a.clinic, Role.CLINIC_ADMIN)
+    for url in [
+        "/api/v1/patients",
+        f"/api/v1/patients/{a.patient.external_id}",
+        "/api/v1/cycles",
+        "/api/v1/visits",
+        "/api/v1/oocytes",
+        "/api/v1/embryos",
+        "/api/v1/analyses",
+        "/api/v1/reports",
+    ]:
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert b"<form" in response.content or url != "/api/v1/patients"
+        for leak in (b"Bravo", str(b.clinic.external_id).encode(), str(b.patient.external_id).encode()):
+            assert leak not in response.content, (url, leak)

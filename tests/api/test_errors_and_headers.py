@@ -129,3 +129,14 @@ def test_rate_limit_headers_and_429(two_clinics, settings) -> None:
     # Another key of the same clinic has its own budget.
     other, _ = key_client(two_clinics[0].clinic)
     assert other.get("/api/v1/patients").status_code == 200
+
+
+def test_session_users_are_throttled_per_user(two_clinics, settings) -> None:
+    from tests.api.conftest import session_client
+
+    rates = {"api_key": "100/min", "user": "2/min", "anon": "100/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    one, _ = session_client(two_clinics[0].clinic)
+    two, _ = session_client(two_clinics[0].clinic)
+    assert [one.get("/api/v1/cycles").status_code for _ in range(3)] == [200, 200, 429]
+    assert two.get("/api/v1/cycles").status_code == 200

@@ -6,6 +6,8 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
 from apps.accounts.models import Clinic
+from apps.accounts.roles import CHANGE_PATIENTS
+from apps.accounts.selectors import clinics_with_permission
 from apps.core.api.fields import VisibleRelatedField
 from apps.patients.models import Consent, Patient
 from apps.patients.selectors import patient_list
@@ -74,6 +76,14 @@ class PatientSerializer(serializers.ModelSerializer[Patient]):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        request = self.context.get("request")
+        # Choices (and the browsable API's dropdown) offer only clinics these credentials may write to.
+        user = getattr(request, "user", None)
+        fields["clinic"].queryset = clinics_with_permission(user=user, codename=CHANGE_PATIENTS)  # type: ignore[attr-defined]
+        return fields
 
     def validate_mrn(self, value: str) -> str:
         if not value.strip():
