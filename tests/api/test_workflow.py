@@ -100,3 +100,20 @@ def test_partner_registers_a_couple_and_records_a_cycle(db) -> None:
     assert transfer.json()["transfer"]["embryos"] == [embryo.json()["id"]]
     assert Embryo.objects.get(external_id=embryo.json()["id"]).fate == "transferred"
     assert Patient.objects.filter(clinic=clinic).count() == 2
+
+
+def test_api_key_writes_are_attributed_in_the_change_log(db) -> None:
+    from auditlog.models import LogEntry
+
+    clinic = ClinicFactory.create()
+    client, raw = key_client(clinic)
+    created = client.post(
+        "/api/v1/patients",
+        {"mrn": "EMR-9", "given_name": "Kay", "family_name": "Ng", "date_of_birth": "1990-01-01", "sex": "female"},
+        format="json",
+    )
+    assert created.status_code == 201
+    patient = Patient.objects.get(external_id=created.json()["id"])
+    entry = LogEntry.objects.get_for_object(patient).get()
+    assert entry.actor is None
+    assert entry.actor_email == f"api-key:{raw[3:].split('.')[0]}"

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from apps.accounts.api_keys import api_key_authenticate, failed_attempts, record_failed_attempt
 from apps.accounts.models import ApiKey
 from apps.accounts.principals import ApiKeyPrincipal
+from apps.audit.context import attribute_to_api_key
 from apps.core.net import client_ip
 
 KEYWORD = "Api-Key"
@@ -42,6 +43,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             if record_failed_attempt(address) > settings.API_KEY_FAILURE_LIMIT:
                 raise KeyAttemptsThrottled(wait=settings.API_KEY_FAILURE_WINDOW_SECONDS)
             raise exceptions.AuthenticationFailed("The API key is not valid, or it was revoked or has expired.")
+        attribute_to_api_key(key.prefix)  # the change log names the key behind this request's writes
         return ApiKeyPrincipal.for_key(key), key
 
     def authenticate_header(self, request: Request) -> str:
