@@ -18,7 +18,8 @@ stamp=".venv/.installed-$(basename "$req" .txt)"
 sum="$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
   echo "==> installing $req into .venv"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null \
+    2> >(grep -v "^WARNING: Location '" >&2)
   # torch is pinned (requirements/ml.txt); an unpinned torch would pull gigabytes of CUDA.
   # (grep drops pip's notes about optional local package folders this machine may not have)
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req" \
