@@ -103,6 +103,36 @@ class SmallNet(nn.Module):
         return {k: h(f) for k, h in self.heads.items()}
 
 
+class DensityNet(nn.Module):
+    """A small fully-convolutional counter: predicts a density map at 1/4 resolution whose sum is
+    the number of objects (cells), plus global heads like :class:`SmallNet`.
+
+    Counting by density learns the local look of one cell (its outline, its centre), which needs
+    far fewer examples than regressing a whole-image count, and it copes with overlap.
+    """
+
+    def __init__(self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 64)) -> None:
+        super().__init__()
+        self.config = {"arch": "density", "in_ch": in_ch, "heads": dict(heads), "widths": list(widths)}
+        w0, w1, w2, w3 = widths
+        self.stem = nn.Sequential(nn.Conv2d(in_ch, w0, 3, 1, 1, bias=False), nn.BatchNorm2d(w0), nn.ReLU())
+        self.body = nn.Sequential(ResBlock(w0, w1, 2), ResBlock(w1, w2, 2), ResBlock(w2, w3, 1), ResBlock(w3, w3, 1))
+        self.density = nn.Conv2d(w3, 1, 1)
+        self.pool_body = ResBlock(w3, w3, 2)
+        self.drop = nn.Dropout(0.2)
+        self.heads = nn.ModuleDict({k: nn.Linear(2 * w3, n) for k, n in heads.items()})
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        f = self.body(self.stem(x))
+        dens = F.softplus(self.density(f)) * 0.1
+        g = self.pool_body(f)
+        g = self.drop(torch.cat([g.mean(dim=(2, 3)), g.amax(dim=(2, 3))], dim=1))
+        out = {k: h(g) for k, h in self.heads.items()}
+        out["density"] = dens
+        out["count"] = dens.sum(dim=(1, 2, 3))[:, None]
+        return out
+
+
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -223,7 +253,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_weights(model: SmallNet, path: Path, extra: Mapping[str, Any] | None = None) -> str:
+def save_weights(model: Any, path: Path, extra: Mapping[str, Any] | None = None) -> str:
     """Save the state dict (float16, to keep files small) with the network config; return sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
@@ -231,7 +261,7 @@ def save_weights(model: SmallNet, path: Path, extra: Mapping[str, Any] | None = 
     return sha256_file(path)
 
 
-def load_weights(name: str, weights_dir: Path | None = None) -> tuple[SmallNet, dict[str, Any]]:
+def load_weights(name: str, weights_dir: Path | None = None) -> tuple[Any, dict[str, Any]]:
     """Load ``<weights_dir>/<name>.pt``, checking its sha256 against ``<name>.json``.
 
     Raises MLError WEIGHTS_MISSING or WEIGHTS_CHECKSUM_MISMATCH; the analyzer never runs on
@@ -251,7 +281,11 @@ def load_weights(name: str, weights_dir: Path | None = None) -> tuple[SmallNet, 
         )
     blob = torch.load(pt, map_location="cpu", weights_only=True)
     cfg = blob["config"]
-    model = SmallNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
+    model: Any = (
+        DensityNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
+        if cfg.get("arch") == "density"
+        else SmallNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
+    )
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
     model.eval()
     return model, meta
@@ -282,7 +316,7 @@ def describe_models(names: list[str], weights_dir: Path | None = None) -> list[d
 
 
 def write_model(
-    model: SmallNet,
+    model: Any,
     out_dir: Path | None,
     *,
     name: str,
@@ -312,7 +346,7 @@ def write_model(
         "kind": kind,
         "size_bytes": pt.stat().st_size,
         "parameters": n_params(model),
-        "architecture": f"SmallNet residual CNN {model.config}",
+        "architecture": f"{type(model).__name__} (plain-torch residual CNN) {model.config}",
         "training_data": {
             "source": f"generated on the fly by {generator} (generator version {generator_version}); "
             "reproduce with `python -m ml synth` / `python -m ml train`",

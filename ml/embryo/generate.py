@@ -165,6 +165,8 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
     truth = {
         "day": 3,
         "cells": n,
+        "cell_centres": [[float(x), float(y)] for x, y in centres],
+        "cell_radii": [float(r) for r in radii],
         "fragmentation_pct": round(frag_pct, 2),
         "uneven": uneven,
         "multinucleated": multinucleated,

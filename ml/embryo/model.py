@@ -37,6 +37,14 @@ IGNORE = -1
 def preprocess(
     frame: np.ndarray, rng: np.random.Generator | None = None
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
+    x, (cx, cy, r, _half, _angle) = preprocess_t(frame, rng)
+    return x, (cx, cy, r)
+
+
+def preprocess_t(
+    frame: np.ndarray, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, tuple[float, float, float, float, float]]:
+    """Crop + standardise; also returns the crop transform (cx, cy, r, half, angle)."""
     gray = mnn.to_gray(frame)
     cx, cy, r = mnn.locate_object(gray)
     half = r * MARGIN
@@ -45,12 +53,32 @@ def preprocess(
         cy += rng.normal(0, 0.05) * r
         half *= rng.uniform(0.92, 1.15)
     angle = 0.0 if rng is None else rng.uniform(0, 2 * math.pi)
-    return mnn.standardize(mnn.affine_crop(gray, cx, cy, half, SIZE, angle))[None], (cx, cy, r)
+    x = mnn.standardize(mnn.affine_crop(gray, cx, cy, half, SIZE, angle))[None]
+    return x, (cx, cy, r, half, angle)
+
+
+GRID = SIZE // 4  # density map resolution (DensityNet has stride 4)
+
+
+def density_target(centres: list[list[float]], t: tuple[float, float, float, float, float]) -> np.ndarray:
+    """Unit-mass Gaussians at the cell centres, in the crop's density grid (sum = cell count)."""
+    cx, cy, _r, half, angle = t
+    c, s = math.cos(angle), math.sin(angle)
+    gy, gx = np.mgrid[0:GRID, 0:GRID].astype(np.float32)
+    out = np.zeros((GRID, GRID), np.float32)
+    for x, y in centres:
+        dx, dy = x - cx, y - cy
+        un, vn = (c * dx + s * dy) / half, (-s * dx + c * dy) / half
+        u, v = ((un + 1) * SIZE / 2 - 0.5 - 1.5) / 4, ((vn + 1) * SIZE / 2 - 0.5 - 1.5) / 4
+        g = np.exp(-((gx - u) ** 2 + (gy - v) ** 2) / (2 * 1.0**2))
+        if g.sum() > 1e-6:
+            out += g / g.sum()
+    return out[None]
 
 
 def _targets_day3(t: Mapping[str, Any]) -> dict[str, float]:
     return {
-        "count": t["cells"] - gen.MIN_CELLS,
+        "cells": float(t["cells"]),
         "frag": t["fragmentation_pct"] / FRAG_SCALE,
         "uneven": int(t["uneven"]),
         "mn": int(t["multinucleated"]),
@@ -69,8 +97,9 @@ SPECS: dict[str, dict[str, Any]] = {
     NAME_DAY3: {
         "sample": gen.sample_day3,
         "targets": _targets_day3,
-        "heads": {"count": N_COUNT, "frag": 1, "uneven": 2, "mn": 2},
-        "float": {"frag"},
+        "heads": {"frag": 1, "uneven": 2, "mn": 2},
+        "float": {"frag", "cells"},
+        "density": True,
     },
     NAME_BLAST: {
         "sample": gen.sample_blastocyst,
@@ -83,13 +112,18 @@ SPECS: dict[str, dict[str, Any]] = {
 
 def make_pool(name: str, n: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
     spec = SPECS[name]
-    xs, rows = [], []
+    xs, rows, dens = [], [], []
     for i in range(n):
         img, truth = spec["sample"](seed, i, stream)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
-        xs.append(preprocess(img, rng)[0])
+        x, t = preprocess_t(img, rng)
+        xs.append(x)
         rows.append(spec["targets"](truth))
+        if spec.get("density"):
+            dens.append(density_target(truth["cell_centres"], t))
     data = {"x": torch.from_numpy(np.stack(xs))}
+    if dens:
+        data["density"] = torch.from_numpy(np.stack(dens))
     for k in rows[0]:
         dtype = torch.float32 if k in spec["float"] else torch.long
         data[k] = torch.tensor([r[k] for r in rows], dtype=dtype)
@@ -97,12 +131,10 @@ def make_pool(name: str, n: int, seed: int, stream: int, jitter: bool) -> dict[s
 
 
 def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    # count: cross-entropy plus a penalty on the expected count, so near misses cost less than far ones
-    p = torch.softmax(out["count"], 1)
-    expected = (p * torch.arange(N_COUNT, dtype=torch.float32)).sum(1)
+    # density map (pixel-wise) plus its sum against the true count; then the global heads
     return (
-        F.cross_entropy(out["count"], b["count"], label_smoothing=0.02)
-        + 0.1 * F.smooth_l1_loss(expected, b["count"].float())
+        100.0 * F.mse_loss(out["density"], b["density"])
+        + 0.2 * F.smooth_l1_loss(out["count"][:, 0], b["cells"])
         + 4.0 * F.smooth_l1_loss(torch.sigmoid(out["frag"][:, 0]), b["frag"], beta=0.05)
         + 0.5 * F.cross_entropy(out["uneven"], b["uneven"])
         + 0.5 * F.cross_entropy(out["mn"], b["mn"])
@@ -125,7 +157,9 @@ def _metrics(name: str, model: torch.nn.Module, data: Mapping[str, torch.Tensor]
     out = mnn.predict(model, data["x"])
     m: dict[str, Any] = {"n": int(data["x"].shape[0])}
     if name == NAME_DAY3:
-        err = (out["count"].argmax(1) - data["count"]).abs()
+        pred_cells = out["count"][:, 0].round().clamp(gen.MIN_CELLS, gen.MAX_CELLS)
+        err = (pred_cells - data["cells"]).abs()
+        m["cell_count_mae"] = float((out["count"][:, 0] - data["cells"]).abs().mean())
         m["cell_count_exact"] = float((err == 0).float().mean())
         m["cell_count_within1"] = float((err <= 1).float().mean())
         frag_pred = torch.sigmoid(out["frag"][:, 0]) * FRAG_SCALE
@@ -173,7 +207,8 @@ def train(
             return make_pool(name, pool_n, seed, TRAIN_STREAM + k, jitter=True)
 
         data = make_pool(name, pool_n, seed, TRAIN_STREAM, jitter=True)
-        model = mnn.SmallNet(1, SPECS[name]["heads"])
+        dens = bool(SPECS[name].get("density"))
+        model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         tlog = mnn.train_loop(
             model,
             data,
@@ -183,6 +218,7 @@ def train(
             refresh=None if smoke else refresh,
             refresh_every=0 if smoke else steps // 2,
             log=log,
+            augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )
         metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False))
         metrics["train_final_loss"] = tlog.final_loss
@@ -212,7 +248,10 @@ def train(
                 "Trained on generated images only; real embryos, optics and culture dishes differ.",
                 "One focal plane: cells hidden behind others, and multinucleation outside the plane, are missed.",
                 *(
-                    ["Cell counts above 10 (compacting embryos) are outside the training range."]
+                    [
+                        "Cell counts above 10 (compacting embryos) are outside the training range.",
+                        "The cell count is the sum of a predicted density map (one unit per cell centre).",
+                    ]
                     if day3
                     else [
                         "Expansion is judged relative to the embryo in the frame; calibrated size (um_per_px) is "
@@ -314,14 +353,17 @@ class EmbryoAnalyzer:
             out = {k: v[0] for k, v in mnn.predict(net, xt).items()}
         if day == 3:
             model = self.model_day3
-            p_count = torch.softmax(out["count"], 0).numpy()
+            # the count is the sum of the predicted density map; spread it over the two nearest
+            # integers for the quality score's expectation
+            raw = float(out["count"][0])
             counts = np.arange(gen.MIN_CELLS, gen.MAX_CELLS + 1)
-            k = int(p_count.argmax())
-            cdf = np.cumsum(p_count)
-            lo, hi = (
-                int(counts[min(int(np.searchsorted(cdf, 0.1)), len(counts) - 1)]),
-                int(counts[min(int(np.searchsorted(cdf, 0.9)), len(counts) - 1)]),
-            )
+            clipped = float(np.clip(raw, gen.MIN_CELLS, gen.MAX_CELLS))
+            lo_c = math.floor(clipped)
+            p_count = np.zeros(len(counts))
+            p_count[lo_c - gen.MIN_CELLS] = 1 - (clipped - lo_c)
+            if lo_c < gen.MAX_CELLS:
+                p_count[lo_c + 1 - gen.MIN_CELLS] += clipped - lo_c
+            k = round(clipped) - gen.MIN_CELLS
             frag = float(torch.sigmoid(out["frag"][0])) * FRAG_SCALE
             p_uneven = float(torch.softmax(out["uneven"], 0)[1])
             p_mn = float(torch.softmax(out["mn"], 0)[1])
@@ -339,9 +381,6 @@ class EmbryoAnalyzer:
                     name="cell_count",
                     value=int(counts[k]),
                     unit="cells",
-                    ci_low=lo,
-                    ci_high=hi,
-                    confidence=round(float(p_count[k]), 4),
                 ),
                 Measurement(name="fragmentation", value=round(frag, 1), unit="%"),
                 Measurement(name="quality_score", value=round(score, 4), unit="score"),
@@ -349,6 +388,7 @@ class EmbryoAnalyzer:
             interp = {
                 "day": 3,
                 "cell_count": int(counts[k]),
+                "cell_count_density_sum": round(raw, 2),
                 "fragmentation_pct": round(frag, 1),
                 "uneven_cell_size": p_uneven >= 0.5,
                 "p_uneven_cell_size": round(p_uneven, 4),
