@@ -38,8 +38,9 @@ class DetectSettings:
     max_diameter_mm: float = 40.0
     max_aspect: float = 2.2  # follicles are round-ish; vessels and shadows are long
     min_fill: float = 0.8  # region area / fitted-ellipse area
-    max_contrast: float = 0.75  # mean inside / mean of the surrounding ring must be below this
+    max_contrast: float = 0.69  # mean inside / median of the surrounding ring must be below this
     neck_ratio: float = 0.75  # split where the distance map dips below this fraction of the smaller peak
+    max_cut_fraction: float = 0.2  # a split part must be mostly bounded by real edges
     working_mm: float = 0.25  # finer images are averaged down to about this pixel size first
 
 
@@ -187,19 +188,27 @@ def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[F
     lab, n = label(dark)
     if n == 0:
         return []
-    edge = ~inner
-    # regions touching the edge of the imaged area (or the image border) are cut: not measurable
-    touch = np.unique(lab[_dilate(edge, 2)])
+    # a follicle touching the edge of the imaged area (or the image border) is cut: not measurable.
+    # A region that touches it may still hold whole follicles joined to it by a shadow or a vessel:
+    # such regions are split first, and only the parts touching the edge are dropped.
+    near_edge = _dilate(~inner, 2)
+    touch = set(np.unique(lab[near_edge]).tolist())
     min_r = settings.min_diameter_mm / 2 / mm_per_px
     min_area = math.pi * min_r * min_r
     follicles: list[Follicle] = []
     props = region_props(lab, n)
     for i, p in enumerate(props, start=1):
-        if p["area"] < min_area or i in touch:
+        if p["area"] < min_area:
             continue
         y0, x0, y1, x1 = _bbox(lab, i, p)
         crop = lab[y0:y1, x0:x1] == i
-        for part in _split(crop, settings, min_r):
+        edge_crop = near_edge[y0:y1, x0:x1] if i in touch else None
+        parts = _split(crop, settings, min_r)
+        for part in parts:
+            if edge_crop is not None and (part & edge_crop).any():
+                continue
+            if len(parts) > 1 and _cut_fraction(part, crop) > settings.max_cut_fraction:
+                continue  # a slab carved out of a band (shadow, vessel), not a round fluid space
             sub, m = label(part)
             if m == 0:
                 continue
@@ -215,6 +224,18 @@ def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[F
                 continue
             follicles.append(f)
     return follicles
+
+
+def _cut_fraction(part: np.ndarray, region: np.ndarray) -> float:
+    """Share of the part's outline that was cut by the split rather than formed by a real edge."""
+    pad = np.pad(part, 1)
+    ring = np.zeros_like(pad)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            ring |= np.roll(np.roll(pad, dy, axis=0), dx, axis=1)
+    ring = ring[1:-1, 1:-1] & ~part
+    total = int(ring.sum())
+    return int((ring & region).sum()) / total if total else 0.0
 
 
 def _bbox(lab: np.ndarray, i: int, p: dict[str, float]) -> tuple[int, int, int, int]:
