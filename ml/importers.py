@@ -268,7 +268,7 @@ def finetune(
     if kind == "embryo" and fmt == "blasto2k":
         from ml.embryo import model as em
 
-        name, version = em.NAME_BLAST, em.VERSION
+        name = em.NAME_BLAST
         for r in read_blasto2k(data_dir):
             if r.expansion is None:
                 continue
@@ -281,7 +281,7 @@ def finetune(
     elif kind == "sperm" and fmt == "folder":
         from ml.sperm import morphology as sm
 
-        name, version = sm.NAME, sm.VERSION
+        name = sm.NAME
         for it in read_class_folders(data_dir, SPERM_ALIASES):
             img = _load_image(it.image)
             xs.append(head_crop_from_single(img))
@@ -293,7 +293,7 @@ def finetune(
         from ml.oocyte import generate as og
         from ml.oocyte import model as om
 
-        name, version = om.NAME, om.VERSION
+        name = om.NAME
         for it in read_class_folders(data_dir, OOCYTE_ALIASES):
             xs.append(om.preprocess(_load_image(it.image))[0])
             targets.setdefault("y", []).append(og.CLASSES.index(it.label))
@@ -332,7 +332,7 @@ def finetune(
         model,
         out_dir,
         name=name,
-        version=f"{version}+ft{len(train_idx)}",
+        version=f"{meta['version']}+ft{len(train_idx)}",
         kind=kind,
         generator=f"{meta['training_data']['generator']} then fine-tuned on {fmt} data ({len(train_idx)} images)",
         generator_version=meta["training_data"]["generator_version"],

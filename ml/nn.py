@@ -304,6 +304,7 @@ def describe_models(names: list[str], weights_dir: Path | None = None) -> list[d
         meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
         rows.append(
             {
+                "kind": meta.get("kind"),
                 "name": name,
                 "version": meta.get("version"),
                 "sha256": meta.get("sha256"),
