@@ -198,3 +198,34 @@ def test_nomenclature_table() -> None:
     assert partial["terms"] == [] and "not measured" in partial["notes"][0]
     assert who.interpret({"concentration": 0.0}, sperm_seen=False)["terms"] == ["azoospermia"]
     assert not math.isnan(who.LOWER_LIMITS["concentration"].lower)
+
+
+class _FakeMorphology:
+    """Stands in for the morphology network: the dispatch and the reporting are tested here."""
+
+    from ml.base import ModelInfo
+
+    model = ModelInfo("fake-morphology", "0", "abc")
+
+    def analyze_smear(self, frame, params):  # type: ignore[no-untyped-def]
+        from ml.base import Detection
+
+        dets = [Detection("box", "normal" if i < 3 else "abnormal", box=(0, 0, 5, 5)) for i in range(100)]
+        return dets, 3.0, 100, []
+
+
+def test_smear_goes_to_morphology(analyzer) -> None:  # type: ignore[no-untyped-def]
+    from ml.sperm.analyzer import SpermAnalyzer
+
+    a = SpermAnalyzer()
+    a._morph = _FakeMorphology()
+    rng = np.random.default_rng(3)
+    smear = np.clip(rng.normal(180, 25, (240, 320, 3)), 0, 255).astype(np.uint8)
+    res = a.analyze([smear], {"preparation": "smear", "um_per_px": 0.1, "volume_ml": 2.0})
+    assert res.model.name == "fake-morphology"
+    nf = res.measurement("normal_forms")
+    assert nf.value == 3.0 and nf.flag == "below_reference_limit" and nf.ci_low < 3.0 < nf.ci_high
+    assert res.measurement("concentration") is None
+    assert "teratozoospermia" in res.interpretation["terms"]
+    with pytest.raises(ParameterError):
+        a.analyze([smear], {"preparation": "dry"})
