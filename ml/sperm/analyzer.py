@@ -20,7 +20,7 @@ from ml import quality
 from ml.base import AnalysisResult, Detection, Frames, Measurement, MLError, ModelInfo, ParameterError, QualityWarning
 from ml.params import number
 from ml.sperm import who
-from ml.sperm.casa import detect_heads, kinematics, link
+from ml.sperm.casa import Track, detect_heads, kinematics, link
 
 CASA_MODEL = ModelInfo(name="sperm-casa-classical", version="1.0.0", sha256="")
 
@@ -125,7 +125,20 @@ class SpermAnalyzer:
         det = detect_heads(frames, um, self.settings)
         h, w = frames[0].shape[:2]
         volume_nl = (w * um) * (h * um) * depth * 1e-6  # um^3 -> nL
-        counts = np.array([len(p) for p in det.points])
+        tracks: list[Track] = []
+        if video:
+            assert fps is not None
+            tracks = link([p * um for p in det.points], fps, self.settings)
+            # a head persists from frame to frame; a noise peak does not: count heads on tracks
+            # observed in at least ~0.1 s, frame by frame, and average over the frames
+            min_obs = max(3, round(0.1 * fps))
+            counts = np.zeros(len(frames))
+            for tr in tracks:
+                if sum(tr.observed) >= min_obs:
+                    idx = tr.start + np.flatnonzero(tr.observed)
+                    counts[idx] += 1
+        else:
+            counts = np.array([len(p) for p in det.points], dtype=float)
         n_count = float(counts.mean())
         n_int = round(n_count)
         conc = n_count * dilution / volume_nl  # 10^6/mL == per nL
@@ -153,7 +166,7 @@ class SpermAnalyzer:
         detections: list[Detection] = []
         if video:
             assert fps is not None
-            ms_v, det_v, values_v = self._motility(det.points, um, fps)
+            ms_v, det_v, values_v = self._motility(tracks, um, fps)
             ms += ms_v
             detections += det_v
             values.update(values_v)
@@ -171,10 +184,9 @@ class SpermAnalyzer:
         return AnalysisResult("sperm", self.model, ms, detections, interp, warnings)
 
     def _motility(
-        self, points_px: list[np.ndarray], um: float, fps: float
+        self, tracks: list[Track], um: float, fps: float
     ) -> tuple[list[Measurement], list[Detection], dict[str, float | None]]:
         s = self.settings
-        tracks = link([p * um for p in points_px], fps, s)
         min_len = max(3, round(s.min_track_s * fps) + 1)
         max_start = round(s.max_start_s * fps)
         graded = []

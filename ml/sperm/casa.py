@@ -111,8 +111,10 @@ def _upper_class(vals: np.ndarray) -> np.ndarray:
 def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSettings = CASA) -> DetectionResult:
     sigma = max(0.7, settings.head_sigma_um / um_per_px)
     chunks = []
-    for s in range(0, len(frames), 32):  # bounded memory for long videos
-        chunks.append(bandpass(frames[s : s + 32], sigma))
+    h0, w0 = np.asarray(frames[0]).shape[:2]
+    step = max(1, 10_000_000 // max(1, h0 * w0))  # bounded memory: ~10 Mpx of frames per batch
+    for s in range(0, len(frames), step):
+        chunks.append(bandpass(frames[s : s + step], sigma))
     resp = torch.cat(chunks)
     radius = max(1, round(1.5 * sigma))
     # noise: robust spread of the response (heads cover a small fraction of the field)
