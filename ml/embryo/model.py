@@ -193,34 +193,67 @@ def train(
     smoke: bool = False,
     log: Any = print,
     names: tuple[str, ...] = (NAME_DAY3, NAME_BLAST),
+    resume: bool = False,
+    steps: int | None = None,
 ) -> dict[str, Any]:
-    """Train the day-3 and blastocyst networks on generated images; write weights and cards."""
+    """Train the day-3 and blastocyst networks on generated images; write weights and cards.
+
+    ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
+    streams, lower learning rate); the card records the total steps and each stage.
+    """
     result: dict[str, Any] = {}
     for name in names:
         mnn.set_determinism(seed)
-        pool_n, steps, eval_n = (36, 3, 18) if smoke else (3000, 1500, 400)
+        pool_n, n_steps, eval_n = (36, 3, 18) if smoke else (3000, 1500, 400)
+        n_steps = steps or n_steps
+        dens = bool(SPECS[name].get("density"))
+        history: list[dict[str, Any]] = []
+        if resume:
+            model, prev = mnn.load_weights(name, out_dir)
+            history = list(prev.get("config", {}).get("history", [])) or [
+                {
+                    "steps": prev["steps"],
+                    "lr": 3e-3,
+                    "seed_streams": [TRAIN_STREAM, TRAIN_STREAM + 1],
+                    "images": prev["training_data"]["images"],
+                    "generator_version": prev["training_data"]["generator_version"],
+                }
+            ]
+        else:
+            model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
+        stream0 = TRAIN_STREAM + 10 * len(history)
+        lr = 1e-3 if history else 3e-3
         refreshed = [0]
 
         def refresh(
-            k: int, name: str = name, pool_n: int = pool_n, refreshed: list[int] = refreshed
+            k: int, name: str = name, pool_n: int = pool_n, refreshed: list[int] = refreshed, stream0: int = stream0
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += 1
-            return make_pool(name, pool_n, seed, TRAIN_STREAM + k, jitter=True)
+            return make_pool(name, pool_n, seed, stream0 + k, jitter=True)
 
-        data = make_pool(name, pool_n, seed, TRAIN_STREAM, jitter=True)
-        dens = bool(SPECS[name].get("density"))
-        model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
+        data = make_pool(name, pool_n, seed, stream0, jitter=True)
         tlog = mnn.train_loop(
             model,
             data,
             LOSSES[name],
-            steps=steps,
-            seed=seed,
+            steps=n_steps,
+            seed=seed + len(history),
+            lr=lr,
             refresh=None if smoke else refresh,
-            refresh_every=0 if smoke else steps // 2,
+            refresh_every=0 if smoke else n_steps // 2,
             log=log,
             augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )
+        history.append(
+            {
+                "steps": n_steps,
+                "lr": lr,
+                "seed_streams": [stream0, stream0 + refreshed[0]],
+                "images": pool_n * (1 + refreshed[0]),
+                "generator_version": gen.GENERATOR_VERSION,
+            }
+        )
+        total_steps = sum(h["steps"] for h in history)
         metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False))
         metrics["train_final_loss"] = tlog.final_loss
         day3 = name == NAME_DAY3
@@ -233,8 +266,8 @@ def train(
             generator=gen.GENERATOR,
             generator_version=gen.GENERATOR_VERSION,
             seed=seed,
-            steps=steps,
-            train_images=pool_n * (1 + refreshed[0]),
+            steps=total_steps,
+            train_images=sum(h["images"] for h in history),
             metrics=metrics,
             labels={k: v for k, v in SPECS[name]["heads"].items()},
             eval_command=f"python -m ml evaluate embryo (held-out stream {EVAL_STREAM}, seed {seed + 1}, n={eval_n})",
@@ -262,9 +295,9 @@ def train(
                 ),
                 "The quality score ranks embryos of one cohort; it is not a probability of implantation.",
             ],
-            extra={"input_size": SIZE, "margin": MARGIN},
+            extra={"input_size": SIZE, "margin": MARGIN, "history": history},
         )
-        result[name] = {"sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": steps, **metrics}
+        result[name] = {"sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": total_steps, **metrics}
     return result
 
 
