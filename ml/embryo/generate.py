@@ -25,7 +25,7 @@ from ml import nn as mnn
 from ml.embryo.grading import GRADES_ABC, istanbul_grade
 
 GENERATOR = "ml.embryo.generate"
-GENERATOR_VERSION = "1.1"
+GENERATOR_VERSION = "1.2"  # 1.2: the thinned zona of expansion 4-5 stays visible
 MIN_CELLS, MAX_CELLS = 2, 10
 
 
@@ -248,7 +248,7 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
         e
     ]
     rz0 = rng.uniform(0.22, 0.3) * s * (1.35 / re_frac if e >= 4 else 1.0) * rng.uniform(0.95, 1.3)
-    zt = rz0 * (rng.uniform(0.07, 0.14) if e <= 3 else rng.uniform(0.02, 0.05))
+    zt = rz0 * (rng.uniform(0.07, 0.14) if e <= 3 else rng.uniform(0.035, 0.065))
     rz = rz0 * re_frac if e in (4, 5) else rz0
     rz = min(rz, 0.46 * s)
     cx = w / 2 + rng.uniform(-1, 1) * max(0.0, w / 2 - rz - 2)
