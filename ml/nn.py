@@ -391,6 +391,23 @@ def update_heldout_metrics(
     return meta
 
 
+def _stages(meta: Mapping[str, Any]) -> list[str]:
+    history = (meta.get("config") or {}).get("history") or []
+    if len(history) < 2:
+        return []
+    lines = ["Training stages (each later stage continues from the previous weights on new generated images):", ""]
+    for i, h in enumerate(history, 1):
+        lines.append(
+            f"{i}. {h['steps']} steps at learning rate {h['lr']}, {h['images']} images, generator version "
+            f"{h.get('generator_version', '?')}, seed streams {h.get('seed_streams')}"
+        )
+    lines += [
+        "",
+        "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N)` per later stage.",
+    ]
+    return [*lines, ""]
+
+
 def _card(meta: Mapping[str, Any]) -> str:
     lines = [
         f"# Model card: {meta['name']} v{meta['version']}",
@@ -409,6 +426,7 @@ def _card(meta: Mapping[str, Any]) -> str:
         f"{meta['training_data']['source']}. Images seen: {meta['training_data']['images']}."
         + ("" if "fine-tuned" in meta["training_data"]["source"] else " No patient images were used."),
         "",
+        *_stages(meta),
         "## Held-out metrics (generated images, seeds disjoint from training)",
         "",
         f"Measured by `{meta.get('eval_command') or 'evaluate()'}`:",
