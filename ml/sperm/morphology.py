@@ -444,6 +444,8 @@ def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: 
             "Trained on generated smears only; real staining, debris and overlapping cells differ.",
             "Needs um_per_px for the size classes (small/large heads); without it the scale is estimated.",
             "Overlapping heads and clumps are skipped, not classified.",
+            "Accuracy is scored on heads the classical finder matched to a drawn head (head_recall says how many "
+            "were found); unmatched candidates such as debris are not scored.",
             "Acrosome size, tail defects and excess residual cytoplasm are modelled only coarsely.",
             "WHO asks for >= 200 spermatozoa assessed; the result reports how many heads were classified.",
         ],
