@@ -122,16 +122,18 @@ class SpermAnalyzer:
             warnings = quality.check_video(frames, fps, "sperm")
         else:
             warnings = quality.check_image(frames[0], "sperm")
-        det = detect_heads(frames, um, self.settings)
+        det = detect_heads(frames, um, self.settings, weak=video)
         h, w = frames[0].shape[:2]
         volume_nl = (w * um) * (h * um) * depth * 1e-6  # um^3 -> nL
         tracks: list[Track] = []
         if video:
             assert fps is not None
-            tracks = link([p * um for p in det.points], fps, self.settings)
-            # a head persists from frame to frame; a noise peak does not: count heads on tracks
-            # observed in at least ~0.1 s, frame by frame, and average over the frames
+            linked = link([p * um for p in det.points], fps, self.settings, det.strong)
+            # a head persists from frame to frame, a noise peak does not; tails and debris are never
+            # as strong as heads. Count heads on tracks observed for >= 0.1 s and strong in part of
+            # them, frame by frame, and average over the frames.
             min_obs = max(3, round(0.1 * fps))
+            tracks = [tr for tr in linked if tr.n_strong >= self.settings.min_strong_fraction * sum(tr.observed)]
             counts = np.zeros(len(frames))
             for tr in tracks:
                 if sum(tr.observed) >= min_obs:

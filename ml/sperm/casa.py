@@ -47,6 +47,7 @@ class DetectionResult:
     polarity: int
     noise: float
     threshold: float
+    strong: list[np.ndarray] = field(default_factory=list)  # per point: above the still-image threshold
 
 
 def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
@@ -108,7 +109,11 @@ def _upper_class(vals: np.ndarray) -> np.ndarray:
     return np.exp(srt[i + 1 :])
 
 
-def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSettings = CASA) -> DetectionResult:
+def detect_heads(
+    frames: list[np.ndarray], um_per_px: float, settings: CasaSettings = CASA, *, weak: bool = False
+) -> DetectionResult:
+    """Head positions per frame. With weak=True (videos) fainter peaks are kept too, flagged not
+    strong: a track that is strong in some frames is a head that flickers about the threshold."""
     sigma = max(0.7, settings.head_sigma_um / um_per_px)
     chunks = []
     h0, w0 = np.asarray(frames[0]).shape[:2]
@@ -129,33 +134,38 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
 
     # polarity: the sign whose strongest compact peaks are stronger
     n_probe = min(5, len(frames))
-    pos = _peaks(resp, radius, low)  # local maxima do not depend on the threshold: filter them later
+    floor = min(low, settings.weak_min_snr * noise) if weak else low
+    pos = _peaks(resp, radius, floor)  # local maxima do not depend on the threshold: filter them later
     neg_probe = _peaks(-resp[:n_probe], radius, low)
     scores = []
     for sign, pk in ((1, pos[:n_probe]), (-1, neg_probe)):
         vals = peak_values(sign * resp[:n_probe], pk)
+        vals = vals[vals > low]
         scores.append(float(np.sort(vals)[-max(1, len(vals) // 2) :].mean()) if len(vals) else 0.0)
     polarity = 1 if scores[0] >= scores[1] else -1
     if polarity < 0:
         resp = -resp
-        pos = _peaks(resp, radius, low)
+        pos = _peaks(resp, radius, floor)
     vals = peak_values(resp[: min(10, len(frames))], pos[:10])
+    vals = vals[vals > low]
     # heads are the bright class of peaks; tails, debris and cell outlines the faint one. Otsu on the
     # log strengths finds the split whatever their proportions; the typical head is that class's median.
     ref = float(np.median(_upper_class(vals))) if len(vals) else 0.0
     thr = max(low, settings.detect_rel * ref)
-    peaks = [p[resp[i].numpy()[p[:, 0], p[:, 1]] > thr] for i, p in enumerate(pos)]
+    keep_thr = max(floor, settings.weak_rel * ref) if weak else thr
+    peaks = [p[resp[i].numpy()[p[:, 0], p[:, 1]] > keep_thr] for i, p in enumerate(pos)]
     # sub-pixel centroid of the positive response in a window about each peak
     w = max(1, math.ceil(1.6 * sigma))
     oy, ox = np.mgrid[-w : w + 1, -w : w + 1]
     disk = (oy**2 + ox**2) <= (w + 0.5) ** 2
     oy, ox = oy[disk], ox[disk]
     h, wd = resp.shape[-2:]
-    points, strengths = [], []
+    points, strengths, strong = [], [], []
     for i, rc in enumerate(peaks):
         if len(rc) == 0:
             points.append(np.zeros((0, 2)))
             strengths.append(np.zeros(0))
+            strong.append(np.zeros(0, dtype=bool))
             continue
         r_i = resp[i].numpy()
         vals_i = r_i[rc[:, 0], rc[:, 1]]
@@ -171,7 +181,8 @@ def detect_heads(frames: list[np.ndarray], um_per_px: float, settings: CasaSetti
         cx = (wts * xx).sum(axis=1) / s
         points.append(np.stack([cx, cy], axis=1))
         strengths.append(vals_i / noise)
-    return DetectionResult(points, strengths, polarity, noise, thr)
+        strong.append(vals_i > thr)
+    return DetectionResult(points, strengths, polarity, noise, thr, strong)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,6 +194,7 @@ class Track:
     points: list[tuple[float, float]] = field(default_factory=list)  # x, y in um, one per frame
     observed: list[bool] = field(default_factory=list)
     last_seen: int = 0
+    n_strong: int = 0  # observations above the still-image threshold
 
     @property
     def end(self) -> int:
@@ -198,7 +210,12 @@ class Track:
         return p
 
 
-def link(points_um: list[np.ndarray], fps: float, settings: CasaSettings = CASA) -> list[Track]:
+def link(
+    points_um: list[np.ndarray],
+    fps: float,
+    settings: CasaSettings = CASA,
+    strong: list[np.ndarray] | None = None,
+) -> list[Track]:
     """Greedy global nearest-neighbour linking with a constant-velocity prediction and gap closing."""
     gate = settings.gate_speed_um_s / fps
     active: list[Track] = []
@@ -231,6 +248,7 @@ def link(points_um: list[np.ndarray], fps: float, settings: CasaSettings = CASA)
                         tr.observed.append(False)
                 tr.points.append((float(p_new[0]), float(p_new[1])))
                 tr.observed.append(True)
+                tr.n_strong += 1 if strong is None else int(strong[t][b])
                 tr.last_seen = t
         still = []
         for tr in active:
@@ -240,7 +258,16 @@ def link(points_um: list[np.ndarray], fps: float, settings: CasaSettings = CASA)
                 still.append(tr)
         active = still
         for b in np.flatnonzero(~assigned_det):
-            active.append(Track(start=t, points=[(float(pts[b, 0]), float(pts[b, 1]))], observed=[True], last_seen=t))
+            n_strong = 1 if strong is None else int(strong[t][b])
+            active.append(
+                Track(
+                    start=t,
+                    points=[(float(pts[b, 0]), float(pts[b, 1]))],
+                    observed=[True],
+                    last_seen=t,
+                    n_strong=n_strong,
+                )
+            )
     done.extend(active)
     # trailing unobserved frames were never appended (points only grow on a detection)
     return sorted(done, key=lambda tr: (tr.start, tr.points[0]))

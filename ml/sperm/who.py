@@ -52,6 +52,9 @@ class CasaSettings:
     head_sigma_um: float = 1.2  # band-pass scale matched to a ~4.5 x 3 um human sperm head
     detect_min_snr: float = 4.5  # peaks must exceed this many noise standard deviations ...
     detect_rel: float = 0.4  # ... and this fraction of the typical head response
+    weak_min_snr: float = 3.0  # videos: fainter peaks are linked too ...
+    weak_rel: float = 0.2
+    min_strong_fraction: float = 0.5  # ... but a track counts only if this share of it is strong
     min_count_for_precision: int = 200  # WHO asks for >= 200 sperm counted per replicate
 
 
