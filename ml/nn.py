@@ -57,11 +57,11 @@ def set_determinism(seed: int, threads: int = 1) -> None:
 class ResBlock(nn.Module):
     """Two 3x3 convolutions with batch norm and a (projected) shortcut: a tiny ResNet block."""
 
-    def __init__(self, cin: int, cout: int, stride: int) -> None:
+    def __init__(self, cin: int, cout: int, stride: int, dilation: int = 1) -> None:
         super().__init__()
-        self.c1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.c1 = nn.Conv2d(cin, cout, 3, stride, dilation, dilation=dilation, bias=False)
         self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.c2 = nn.Conv2d(cout, cout, 3, 1, dilation, dilation=dilation, bias=False)
         self.b2 = nn.BatchNorm2d(cout)
         self.short: nn.Module = nn.Identity()
         if stride != 1 or cin != cout:
@@ -111,12 +111,23 @@ class DensityNet(nn.Module):
     far fewer examples than regressing a whole-image count, and it copes with overlap.
     """
 
-    def __init__(self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 64)) -> None:
+    def __init__(
+        self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 64), dilated: bool = True
+    ) -> None:
         super().__init__()
-        self.config = {"arch": "density", "in_ch": in_ch, "heads": dict(heads), "widths": list(widths)}
+        self.config = {
+            "arch": "density",
+            "in_ch": in_ch,
+            "heads": dict(heads),
+            "widths": list(widths),
+            "dilated": dilated,
+        }
         w0, w1, w2, w3 = widths
+        d1, d2 = (2, 4) if dilated else (1, 1)  # dilation lets one output see a whole large cell (2-cell embryo)
         self.stem = nn.Sequential(nn.Conv2d(in_ch, w0, 3, 1, 1, bias=False), nn.BatchNorm2d(w0), nn.ReLU())
-        self.body = nn.Sequential(ResBlock(w0, w1, 2), ResBlock(w1, w2, 2), ResBlock(w2, w3, 1), ResBlock(w3, w3, 1))
+        self.body = nn.Sequential(
+            ResBlock(w0, w1, 2), ResBlock(w1, w2, 2), ResBlock(w2, w3, 1, d1), ResBlock(w3, w3, 1, d2)
+        )
         self.density = nn.Conv2d(w3, 1, 1)
         self.pool_body = ResBlock(w3, w3, 2)
         self.drop = nn.Dropout(0.2)
@@ -282,7 +293,7 @@ def load_weights(name: str, weights_dir: Path | None = None) -> tuple[Any, dict[
     blob = torch.load(pt, map_location="cpu", weights_only=True)
     cfg = blob["config"]
     model: Any = (
-        DensityNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
+        DensityNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]), bool(cfg.get("dilated", False)))
         if cfg.get("arch") == "density"
         else SmallNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
     )
