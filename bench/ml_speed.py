@@ -159,7 +159,20 @@ def _b_analyzer_case(kind: str) -> tuple[Any, list[np.ndarray], dict[str, Any]] 
     try:
         analyzer = load_analyzer(kind)
         gen = importlib.import_module(f"ml.{kind}.generate")
-        img, truth = gen.sample(0, 0)
+        if hasattr(gen, "sample"):
+            img, truth = gen.sample(0, 0)
+        elif hasattr(gen, "sample_blastocyst"):  # embryo: a day-5 image
+            img, truth = gen.sample_blastocyst(0, 0)
+        else:  # fall back to the registry's synth(): one image written to a temporary folder
+            import tempfile
+
+            from ml import io
+            from ml.registry import kind_module
+
+            with tempfile.TemporaryDirectory() as tmp:
+                kind_module(kind).synth(1, Path(tmp), seed=0)
+                first = sorted(Path(tmp).glob("*.png"))[0]
+                img, truth = io.load(first).frames[0], {}
     except Exception as exc:
         return f"unavailable ({type(exc).__name__}: {str(exc)[:80]})"
     params = {k: truth[k] for k in ("um_per_px", "day") if isinstance(truth, dict) and k in truth}
