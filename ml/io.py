@@ -138,14 +138,32 @@ def _load_pillow(path: Path) -> Loaded:
     n = getattr(img, "n_frames", 1)
     if n > MAX_FRAMES:
         raise MLError(f"More than {MAX_FRAMES} frames.", code="TOO_MANY_FRAMES")
+    raw: list[np.ndarray] = []
     for i in range(n):
         img.seek(i)
-        frames.append(_pil_to_array(img))
+        if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+            raw.append(np.asarray(img).copy())
+        else:
+            frames.append(_pil_to_array(img))
+    if raw:  # high bit depth: one scaling for the whole stack, or a video would flicker
+        frames = [to_uint8(np.clip(f, 0, 255).round().astype(np.uint8)) for f in _scale_stack(raw)]
     fps = None
     duration = img.info.get("duration")  # ms per frame (GIF/APNG); TIFF has no standard frame rate
     if n > 1 and duration:
         fps = 1000.0 / float(duration)
     return Loaded(frames, fps=fps, source_format=(img.format or path.suffix.lstrip(".")).lower())
+
+
+def _scale_stack(stack: list[np.ndarray]) -> list[np.ndarray]:
+    """16-bit or float frames to 0..255 floats with one range for all frames (0..1 floats kept)."""
+    lo = min(float(np.nanmin(f)) for f in stack)
+    hi = max(float(np.nanmax(f)) for f in stack)
+    if np.issubdtype(stack[0].dtype, np.floating) and lo >= 0.0 and hi <= 1.0:
+        return [f.astype(np.float64) * 255.0 for f in stack]
+    if hi <= 255 and lo >= 0:
+        return [f.astype(np.float64) for f in stack]
+    scale = 255.0 / (hi - lo) if hi > lo else 0.0
+    return [(f.astype(np.float64) - lo) * scale for f in stack]
 
 
 def _pil_to_array(img: Any) -> np.ndarray:

@@ -134,3 +134,15 @@ def test_errors_have_codes(tmp_path: Path) -> None:
     with pytest.raises(MLError) as exc:
         io.load(d)
     assert exc.value.code == "INCONSISTENT_FRAMES"
+
+
+def test_16bit_tiff_stack_keeps_one_scale(tmp_path: Path) -> None:
+    a = np.full((20, 20), 1000, np.uint16)
+    b = np.full((20, 20), 3000, np.uint16)
+    b[0, 0] = 4000
+    imgs = [Image.fromarray(a), Image.fromarray(b)]
+    imgs[0].save(tmp_path / "s.tif", save_all=True, append_images=imgs[1:])
+    got = io.load(tmp_path / "s.tif")
+    assert len(got.frames) == 2
+    # one range for the stack: frame 0 stays darker than frame 1 instead of both spanning 0..255
+    assert got.frames[0].max() == 0 and int(got.frames[1][5, 5]) == 170 and got.frames[1].max() == 255
