@@ -138,8 +138,12 @@ class EfficientNetB4Like(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
+THREADS = [2]
+
+
 def timeit(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     """(median wall seconds, median process CPU seconds summed over threads) after one warm-up call."""
+    torch.set_num_threads(THREADS[0])  # an analyzer module may have changed it on import
     fn()
     walls, cpus = [], []
     for _ in range(repeat):
@@ -184,8 +188,10 @@ def _b_analyzer_case(kind: str) -> tuple[Any, list[np.ndarray], dict[str, Any]] 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2, help="2 is the target; 1 helps when a core is busy")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    THREADS[0] = args.threads
     rows: list[tuple[str, float, float, str]] = []
 
     with torch.inference_mode():
