@@ -25,7 +25,7 @@ from ml import nn as mnn
 from ml.embryo.grading import GRADES_ABC, istanbul_grade
 
 GENERATOR = "ml.embryo.generate"
-GENERATOR_VERSION = "1.2"  # 1.2: the thinned zona of expansion 4-5 stays visible
+GENERATOR_VERSION = "1.3"  # 1.2: thinned zona of expansion 4-5 visible; 1.3: zona distinct from the cells
 MIN_CELLS, MAX_CELLS = 2, 10
 
 
@@ -56,7 +56,9 @@ def _zona(rng, img, yy, xx, cx, cy, rz, zt, op, gap: tuple[float, float] | None 
         ang = np.arctan2(yy - cy, xx - cx)
         dif = np.abs((ang - gap[0] + math.pi) % (2 * math.pi) - math.pi)
         zona = zona * np.clip((dif - gap[1]) / 0.08, 0, 1)
-    img += zona * (rng.uniform(-0.08, 0.2) + rng.uniform(0, 0.03) * mnn.smooth_noise(rng, h, w, 1.0))
+    # the zona must read as its own band (brighter or darker than the medium), not vanish into the cells
+    zc = float(rng.choice([-1.0, 1.0]) * rng.uniform(0.07, 0.2))
+    img += zona * (zc + rng.uniform(0, 0.03) * mnn.smooth_noise(rng, h, w, 1.0))
     img -= op["line"] * 0.8 * mnn.rim(zona, 0.6)
     return zona
 
@@ -307,7 +309,7 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
         thick = (
             br * {"A": rng.uniform(0.09, 0.14), "B": rng.uniform(0.06, 0.1), "C": rng.uniform(0.035, 0.06)}[te_g or "B"]
         )
-        ring = _ring_cells(rng, img, yy, xx, bx, by, br * 0.99, n_te, thick, op, tex)
+        ring = _ring_cells(rng, img, yy, xx, bx, by, br * 0.96, n_te, thick, op, tex)
         if e == 5:
             bulge = mnn.soft_ellipse(yy, xx, hx, hy, hr, hr, 0, op["edge"])
             inner = mnn.soft_ellipse(yy, xx, hx, hy, hr - thick, hr - thick, 0, op["edge"])
