@@ -41,7 +41,7 @@ class DetectSettings:
     max_contrast: float = 0.69  # mean inside / median of the surrounding ring must be below this
     neck_ratio: float = 0.75  # split where the distance map dips below this fraction of the smaller peak
     max_cut_fraction: float = 0.2  # a split part must be mostly bounded by real edges
-    working_mm: float = 0.25  # finer images are averaged down to about this pixel size first
+    working_mm: float = 0.3  # finer images are averaged down to about this pixel size first
 
 
 DETECT = DetectSettings()
@@ -203,7 +203,10 @@ def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[F
         y0, x0, y1, x1 = _bbox(lab, i, p)
         crop = lab[y0:y1, x0:x1] == i
         edge_crop = near_edge[y0:y1, x0:x1] if i in touch else None
-        parts = _split(crop, settings, min_r)
+        major, minor, _ = ellipse_from_moments(p["vxx"], p["vyy"], p["vxy"])
+        one_ellipse = p["area"] / (math.pi / 4 * major * minor) >= 0.98 and major <= 1.5 * minor
+        # a region that is already one clean ellipse needs no distance-map split (the costly step)
+        parts = [crop] if one_ellipse else _split(crop, settings, min_r)
         for part in parts:
             if edge_crop is not None and (part & edge_crop).any():
                 continue
