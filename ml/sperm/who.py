@@ -11,6 +11,7 @@ relies on them (the hypospermia limit is the volume lower limit; cryptozoospermi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,7 @@ def flag(name: str, value: float | None) -> tuple[float | None, str | None]:
     return lim.lower, ("below_reference_limit" if value < lim.lower else None)
 
 
-def interpret(values: dict[str, float | None], *, sperm_seen: bool | None = None) -> dict[str, Any]:
+def interpret(values: Mapping[str, float | None], *, sperm_seen: bool | None = None) -> dict[str, Any]:
     """Nomenclature for the measured values (None = not measured). Terms describe, they do not diagnose."""
     below = [n for n, v in values.items() if v is not None and n in LOWER_LIMITS and v < LOWER_LIMITS[n].lower]
     terms: list[str] = []

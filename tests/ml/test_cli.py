@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from ml import cli
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, object]:
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any]:
     code = cli.main(list(argv))
     out = capsys.readouterr().out
     return code, json.loads(out)

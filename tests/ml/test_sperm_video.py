@@ -224,6 +224,7 @@ def test_smear_goes_to_morphology(analyzer) -> None:  # type: ignore[no-untyped-
     res = a.analyze([smear], {"preparation": "smear", "um_per_px": 0.1, "volume_ml": 2.0})
     assert res.model.name == "fake-morphology"
     nf = res.measurement("normal_forms")
+    assert nf is not None and nf.ci_low is not None and nf.ci_high is not None
     assert nf.value == 3.0 and nf.flag == "below_reference_limit" and nf.ci_low < 3.0 < nf.ci_high
     assert res.measurement("concentration") is None
     assert "teratozoospermia" in res.interpretation["terms"]
