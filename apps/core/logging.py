@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import traceback
 
 
 class JsonFormatter(logging.Formatter):
@@ -20,8 +21,9 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)
         if record.exc_info and record.exc_info[0] is not None:
-            # The exception type and where it happened; the message of a foreign exception may
-            # echo input, so it is left out.
+            # The exception type and where it happened, never its message: a database or library
+            # error message can echo the values involved, and those may be PHI.
             entry["exception"] = record.exc_info[0].__name__
-            entry["stack"] = self.formatException(record.exc_info).splitlines()[-3:-1]
+            frames = traceback.extract_tb(record.exc_info[2])[-3:]
+            entry["stack"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in frames]
         return json.dumps(entry)

@@ -144,7 +144,7 @@ def test_new_records_cannot_point_at_the_other_clinic(two_clinics, kind: str) ->
                 "date_of_birth": "1990-01-01",
                 "sex": "female",
             },
-            {404},
+            {400},  # an invisible clinic is "does not exist", like any invisible reference
         ),
         (
             "/api/v1/patients",

@@ -140,3 +140,25 @@ def test_session_users_are_throttled_per_user(two_clinics, settings) -> None:
     two, _ = session_client(two_clinics[0].clinic)
     assert [one.get("/api/v1/cycles").status_code for _ in range(3)] == [200, 200, 429]
     assert two.get("/api/v1/cycles").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value", ["0025-03-01T10:53:44+22:02", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
+)
+def test_out_of_range_datetimes_are_400_not_500(two_clinics, value: str) -> None:
+    client, _ = key_client(two_clinics[0].clinic)
+    response = client.get("/api/v1/patients", {"created_after": value})
+    _assert_error(response, 400, "VALIDATION_ERROR")
+
+
+def test_json_log_lines_carry_no_exception_message() -> None:
+    import sys
+
+    from apps.core.logging import JsonFormatter
+
+    try:
+        raise ValueError("Lovelace, Ada, born 1815-12-10")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+    line = JsonFormatter().format(record)
+    assert "Lovelace" not in line and "ValueError" in line

@@ -12,6 +12,7 @@ from apps.accounts.models import Clinic
 from apps.accounts.roles import CHANGE_PATIENTS, Scope
 from apps.accounts.selectors import clinics_with_permission
 from apps.core import crypto
+from apps.core.api.filters import BoundedIsoDateTimeFilter
 from apps.core.api.views import ScopedViewSet
 from apps.core.exceptions import ApplicationError, NotFound
 from apps.patients import services
@@ -24,7 +25,7 @@ class PatientFilter(django_filters.FilterSet):
     mrn = django_filters.CharFilter(method="filter_mrn", label="Exact MRN (case- and space-insensitive).")
     full_name = django_filters.CharFilter(method="filter_name", label="Exact full name: given then family name.")
     sex = django_filters.ChoiceFilter(choices=Sex.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = BoundedIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Patient
