@@ -44,7 +44,18 @@ def _optics(rng: np.random.Generator) -> dict[str, float]:
     }
 
 
-def _zona(rng, img, yy, xx, cx, cy, rz, zt, op, gap: tuple[float, float] | None = None):
+def _zona(
+    rng: Any,
+    img: Any,
+    yy: Any,
+    xx: Any,
+    cx: Any,
+    cy: Any,
+    rz: Any,
+    zt: Any,
+    op: Any,
+    gap: tuple[float, float] | None = None,
+) -> Any:
     h, w = img.shape
     zona = np.clip(
         mnn.soft_ellipse(yy, xx, cx, cy, rz, rz, 0, op["edge"])
@@ -63,12 +74,12 @@ def _zona(rng, img, yy, xx, cx, cy, rz, zt, op, gap: tuple[float, float] | None 
     return zona
 
 
-def _cell(img, mask, op, tex, k=1.0, sl=(slice(None), slice(None))):
+def _cell(img: Any, mask: Any, op: Any, tex: Any, k: Any = 1.0, sl: Any = (slice(None), slice(None))) -> Any:
     img[sl] += k * op["pol"] * mask * (tex[sl] if isinstance(tex, np.ndarray) else tex)
     img[sl] -= k * op["line"] * mnn.rim(mask, 0.55)
 
 
-def _nucleus(rng, img, yy, xx, x, y, r, op):
+def _nucleus(rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, r: Any, op: Any) -> Any:
     sl = mnn.window(img.shape, x, y, r)
     m = mnn.soft_ellipse(yy[sl], xx[sl], x, y, r, r * rng.uniform(0.8, 1), rng.uniform(0, 3.2), 0.7)
     img[sl] += m * rng.uniform(0.06, 0.15)
@@ -179,7 +190,20 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
     return out, truth
 
 
-def _ring_cells(rng, img, yy, xx, cx, cy, re, n, thick, op, tex, gap=None):
+def _ring_cells(
+    rng: Any,
+    img: Any,
+    yy: Any,
+    xx: Any,
+    cx: Any,
+    cy: Any,
+    re: Any,
+    n: Any,
+    thick: Any,
+    op: Any,
+    tex: Any,
+    gap: Any = None,
+) -> Any:
     """Trophectoderm: a ring of n cells of thickness ``thick`` inside radius re, with boundaries."""
     h, w = img.shape
     ring = np.clip(
@@ -206,7 +230,7 @@ def _ring_cells(rng, img, yy, xx, cx, cy, re, n, thick, op, tex, gap=None):
     return ring
 
 
-def _icm(rng, img, yy, xx, x, y, size, grade, op, tex):
+def _icm(rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, size: Any, grade: Any, op: Any, tex: Any) -> Any:
     """ICM cluster: A many small tight cells, B several loose, C very few."""
     if grade == "A":
         k, rc, spread = int(rng.integers(12, 22)), size * rng.uniform(0.22, 0.3), size * 0.75

@@ -109,7 +109,9 @@ def _head_mask(
     return np.clip(0.5 + (1 - d) * (W / 2) / edge, 0, 1).astype(np.float32)
 
 
-def _draw_sperm(rng, img, yy, xx, cx, cy, theta, upx, defect, st, lines):
+def _draw_sperm(
+    rng: Any, img: Any, yy: Any, xx: Any, cx: Any, cy: Any, theta: Any, upx: Any, defect: Any, st: Any, lines: Any
+) -> Any:
     """Draw one spermatozoon with its head centred at (cx, cy) and axis angle theta (front direction)."""
     L, W = rng.uniform(4.0, 5.0), rng.uniform(2.6, 3.3)
     if W > L / 1.3:
