@@ -112,7 +112,7 @@ class DensityNet(nn.Module):
     """
 
     def __init__(
-        self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 64), dilated: bool = True
+        self, in_ch: int, heads: Mapping[str, int], widths: tuple[int, ...] = (16, 32, 48, 64), dilated: bool = False
     ) -> None:
         super().__init__()
         self.config = {

@@ -25,7 +25,7 @@ from ml.embryo import grading as G
 NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
-VERSIONS = {"embryo_day3": "1.2.0", "embryo_blastocyst": "1.0.0"}  # day 3: 1.1 density count, 1.2 dilated
+VERSIONS = {"embryo_day3": "1.1.0", "embryo_blastocyst": "1.0.0"}  # day 3 1.1: density-map cell count
 SIZE = 72
 MARGIN = 1.1
 TRAIN_STREAM = 100
