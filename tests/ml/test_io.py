@@ -75,7 +75,7 @@ def test_dicom_with_pixel_spacing(tmp_path: Path) -> None:
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.6.1"  # ultrasound image storage
+    meta.MediaStorageSOPClassUID = pydicom.uid.UID("1.2.840.10008.5.1.4.1.1.6.1")  # ultrasound image storage
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = FileDataset(str(tmp_path / "u.dcm"), {}, file_meta=meta, preamble=b"\0" * 128)
