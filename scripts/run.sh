@@ -7,6 +7,8 @@ cd "$root"
 
 bash scripts/bootstrap.sh requirements/base.txt
 export DJANGO_SETTINGS_MODULE=fertivision.settings.local
+# The quick start always runs on its embedded defaults, whatever the shell has exported.
+unset DATABASE_URL REDIS_URL CELERY_BROKER_URL
 py=.venv/bin/python
 host="${FERTIVISION_HOST:-127.0.0.1}"
 port="${FERTIVISION_PORT:-8000}"
