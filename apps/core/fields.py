@@ -83,6 +83,3 @@ class EncryptedDateField(EncryptedMixin, models.DateField):
 
     def db_parameters(self, connection: Any) -> dict[str, Any]:
         return {"type": models.TextField().db_type(connection), "check": None}
-
-    def pre_save(self, model_instance: Any, add: bool) -> Any:
-        return getattr(model_instance, self.attname)

@@ -11,7 +11,7 @@ from django.db.models import Q
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import Clinic, User
-from apps.accounts.roles import CHANGE_PATIENTS, DELETE_PATIENTS
+from apps.accounts.roles import CHANGE_PATIENTS
 from apps.accounts.selectors import clinics_with_permission
 from apps.core.actor import user_or_none
 from apps.core.exceptions import (
@@ -87,8 +87,7 @@ def patient_update(*, user: Any, patient: Patient, **changes: Any) -> Patient:
 
 @transaction.atomic
 def patient_delete(*, user: Any, patient: Patient) -> None:
-    if not clinics_with_permission(user=user, codename=DELETE_PATIENTS).filter(pk=patient.clinic_id).exists():
-        patient_require(user=user, patient=patient, action="delete")
+    patient_require(user=user, patient=patient, action="delete")
     patient.delete()
 
 

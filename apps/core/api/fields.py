@@ -9,8 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.core.exceptions import NotFound
-
 
 @extend_schema_field(OpenApiTypes.UUID)
 class VisibleRelatedField(serializers.Field):  # type: ignore[type-arg]
@@ -35,7 +33,3 @@ class VisibleRelatedField(serializers.Field):  # type: ignore[type-arg]
         if obj is None:
             raise serializers.ValidationError("No such object, or not visible to you.", code="does_not_exist")
         return obj
-
-
-def not_found() -> NotFound:
-    return NotFound()
