@@ -29,6 +29,30 @@ def _kernel1d(sigma: float) -> torch.Tensor:
     return k / k.sum()
 
 
+def reflect_noise_gain(n: int, sigma: float) -> np.ndarray:
+    """Per-position noise gain of the reflect-padded Gaussian of :func:`_gaussian_t` along one axis,
+    relative to the interior (1.0 away from the ends, up to ~1.3 at the first and last pixel).
+
+    Reflection feeds the same noisy pixels into both halves of the kernel at an edge, so white
+    noise comes out stronger there; dividing a filtered image by this gain keeps a detection
+    threshold in noise units equally strict at the edges as in the middle.
+    """
+    k = _kernel1d(sigma).numpy().astype(np.float64)
+    r = (k.size - 1) // 2
+    if r >= n:  # _gaussian_t replicates instead; too short to matter
+        return np.ones(n, np.float32)
+    interior = math.sqrt(float((k**2).sum()))
+    gain = np.ones(n, np.float64)
+    for i in itertools.chain(range(min(r, n)), range(max(r, n - r), n)):
+        w = np.zeros(n, np.float64)
+        for o in range(-r, r + 1):
+            j = i + o
+            j = -j if j < 0 else (2 * (n - 1) - j if j >= n else j)
+            w[j] += k[o + r]
+        gain[i] = math.sqrt(float((w**2).sum())) / interior
+    return gain.astype(np.float32)
+
+
 def gaussian(img: np.ndarray | torch.Tensor, sigma: float) -> np.ndarray:
     """Gaussian blur with reflect padding; works on HxW or NxHxW arrays."""
     t = torch.as_tensor(np.ascontiguousarray(img), dtype=torch.float32)

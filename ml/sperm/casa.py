@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ml._ops import _gaussian_t, suppress_close, to_grey_float
+from ml._ops import _gaussian_t, reflect_noise_gain, suppress_close, to_grey_float
 from ml.sperm.who import CASA, CasaSettings, grade
 
 
@@ -27,7 +27,9 @@ def bandpass(frames: list[np.ndarray], sigma_px: float) -> torch.Tensor:
     """DoG-like response (N x H x W) at the head scale: G(sigma) minus a wide background estimate.
 
     The background (Gaussian of 3 sigma, at least 4 px) is computed at a quarter of the resolution:
-    it only has to follow illumination, not detail.
+    it only has to follow illumination, not detail. The response is divided by the head-scale
+    filter's noise gain, which reflect padding raises by up to a third at the frame's edges: without
+    that, noise along the edges crossed the threshold and was counted as heads.
     """
     t = torch.from_numpy(np.stack([to_grey_float(f) for f in frames]))[:, None]
     small = _gaussian_t(t, sigma_px)
@@ -37,7 +39,8 @@ def bandpass(frames: list[np.ndarray], sigma_px: float) -> torch.Tensor:
     big = _gaussian_t(low, max(3.0 * sigma_px, 4.0) / f)
     if f > 1:
         big = F.interpolate(big, size=(h, w), mode="bilinear", align_corners=False)
-    return (small - big)[:, 0]
+    gain = reflect_noise_gain(h, sigma_px)[:, None] * reflect_noise_gain(w, sigma_px)[None, :]
+    return (small - big)[:, 0] / torch.from_numpy(gain)
 
 
 @dataclass
