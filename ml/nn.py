@@ -144,6 +144,26 @@ class DensityNet(nn.Module):
         return out
 
 
+def with_heads(model: Any, heads: Mapping[str, int]) -> Any:
+    """The same network with ``heads`` (new heads start untrained, shared layers keep their weights).
+
+    Lets a resumed training stage add an output, e.g. a count-class head beside a density map.
+    """
+    if dict(model.config["heads"]) == dict(heads):
+        return model
+    cfg = model.config
+    new: Any = (
+        DensityNet(cfg["in_ch"], heads, tuple(cfg["widths"]), bool(cfg.get("dilated", False)))
+        if cfg.get("arch") == "density"
+        else SmallNet(cfg["in_ch"], heads, tuple(cfg["widths"]))
+    )
+    own = new.state_dict()
+    keep = {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}
+    missing, _ = new.load_state_dict(keep, strict=False)
+    assert all(k.startswith("heads.") for k in missing), missing
+    return new
+
+
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -384,11 +404,17 @@ def write_model(
 
 
 def update_heldout_metrics(
-    name: str, metrics: Mapping[str, Any], eval_command: str, weights_dir: Path | None = None
+    name: str,
+    metrics: Mapping[str, Any],
+    eval_command: str,
+    weights_dir: Path | None = None,
+    acceptance_note: str | None = None,
 ) -> dict[str, Any]:
     """Record a later held-out evaluation of unchanged weights in ``<name>.json`` and the card.
 
-    The metrics measured at the end of training stay under ``train_end_metrics``.
+    The metrics measured at the end of training stay under ``train_end_metrics``. ``acceptance_note``
+    (how the figures compare with the project's targets) becomes the first limitation, replacing
+    an earlier note.
     """
     wdir = Path(weights_dir) if weights_dir else WEIGHTS_DIR
     meta = json.loads((wdir / f"{name}.json").read_text())
@@ -397,9 +423,16 @@ def update_heldout_metrics(
     meta.setdefault("train_end_metrics", meta["heldout_metrics"])
     meta["heldout_metrics"] = dict(metrics)
     meta["eval_command"] = eval_command
+    if acceptance_note is not None:
+        meta["limitations"] = [acceptance_note] + [
+            x for x in meta.get("limitations", []) if not x.startswith(ACCEPTANCE_NOTE_PREFIXES)
+        ]
     (wdir / f"{name}.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
     (wdir / f"{name}.md").write_text(_card(meta))
     return meta
+
+
+ACCEPTANCE_NOTE_PREFIXES = ("Below the project", "Below two project", "Meets the project")
 
 
 def _stages(meta: Mapping[str, Any]) -> list[str]:
@@ -654,6 +687,11 @@ def locate_object(gray: np.ndarray) -> tuple[float, float, float]:
     Classical: local contrast (difference from a wide blur, so smooth illumination gradients and
     vignetting do not count) plus edge strength, Otsu threshold, the large connected pieces and
     their robust extent. Falls back to the whole frame.
+
+    A faint outline (a thin trophectoderm ring out of focus) can lose to one dark compact part
+    (the inner cell mass): when the object found spans under ``MIN_OBJECT_FRAC`` of the frame,
+    that part is masked out of the contrast map and the threshold is found again without it; the
+    two masks together give the extent.
     """
     h, w = gray.shape
     f = 128.0 / max(h, w)
@@ -663,21 +701,40 @@ def locate_object(gray: np.ndarray) -> tuple[float, float, float]:
     ed = grad_mag(s1)
     dev = hp / (np.percentile(hp, 99) + 1e-6) + ed / (np.percentile(ed, 99) + 1e-6)
     dev = gauss_blur(dev, 2.5)
+    k = 1 / f if f < 1 else 1.0
     mask = erode(dev > otsu(dev), 1)
+    found = _extent(mask)
+    if found is not None and found[2] < MIN_OBJECT_FRAC * min(small.shape) / 2:
+        strong = dilate(mask, 3)
+        rest = np.where(strong, 0.0, dev)
+        if (~strong).sum() > 20:
+            mask2 = erode(rest > otsu(rest[~strong]), 1)
+            again = _extent(mask | mask2)
+            if again is not None and again[2] > found[2]:
+                found = again
+    if found is None:
+        return w / 2, h / 2, max(h, w) / 2
+    return found[0] * k, found[1] * k, found[2] * k
+
+
+MIN_OBJECT_FRAC = 0.3  # an oocyte or embryo spans at least this fraction of the frame's short side
+
+
+def _extent(mask: np.ndarray) -> tuple[float, float, float] | None:
+    """Centre and half-extent of the large connected pieces of ``mask`` (None if too few pixels)."""
     lab, n = label_components(mask)
     if n == 0:
-        return w / 2, h / 2, max(h, w) / 2
+        return None
     sizes = np.bincount(lab.ravel())[1:]
     # a zona ring and the cytoplasm inside it can come apart: keep every large piece
     keep = np.flatnonzero(sizes >= 0.25 * sizes.max()) + 1
     ys, xs = np.nonzero(np.isin(lab, keep))
     if ys.size < 20:
-        return w / 2, h / 2, max(h, w) / 2
+        return None
     x0, x1 = np.percentile(xs, [1, 99])
     y0, y1 = np.percentile(ys, [1, 99])
-    k = 1 / f if f < 1 else 1.0
     r = max(x1 - x0, y1 - y0) / 2 + 2
-    return float((x0 + x1) / 2 * k), float((y0 + y1) / 2 * k), float(r * k)
+    return float((x0 + x1) / 2), float((y0 + y1) / 2), float(r)
 
 
 # --------------------------------------------------------------------------------------------

@@ -138,3 +138,31 @@ def test_param_float_required():
     assert exc.value.code == "MISSING_PARAMETER"
     assert mnn.param_float({}, "um_per_px") is None
     assert mnn.param_float({"um_per_px": "0.5"}, "um_per_px") == 0.5
+
+
+def test_locate_object_sees_a_faint_ring_past_a_dark_blob():
+    """A faint round outline (an out-of-focus trophectoderm) with one dark compact part (an inner cell
+    mass) inside: the object is the whole ring, not the blob."""
+    h = w = 140
+    yy, xx = mnn.grid(h, w)
+    img = np.full((h, w), 0.6, np.float32)
+    ring = np.clip(1 - np.abs(np.hypot(xx - 70, yy - 70) - 48) / 2.0, 0, 1)
+    img -= 0.05 * mnn.gauss_blur(ring, 1.5)
+    img -= 0.5 * mnn.soft_ellipse(yy, xx, 96, 70, 9, 8, 0.0)
+    img += np.random.default_rng(0).normal(0, 0.004, img.shape).astype(np.float32)
+    cx, cy, r = mnn.locate_object(img)
+    assert abs(cx - 70) < 6 and abs(cy - 70) < 6, (cx, cy)
+    assert 42 < r < 58, r
+
+
+def test_with_heads_keeps_the_shared_layers_and_adds_an_untrained_head():
+    mnn.set_determinism(3)
+    old = mnn.DensityNet(1, {"frag": 1}, widths=(4, 8, 8, 8))
+    new = mnn.with_heads(old, {"frag": 1, "ncls": 9})
+    assert mnn.with_heads(old, {"frag": 1}) is old
+    x = torch.randn(2, 1, 32, 32)
+    old.eval()
+    new.eval()
+    a, b = old(x), new(x)
+    assert torch.equal(a["density"], b["density"]) and torch.equal(a["frag"], b["frag"])
+    assert b["ncls"].shape == (2, 9) and "ncls" not in a
