@@ -269,10 +269,11 @@ def finetune(
         from ml.embryo import model as em
 
         name = em.NAME_BLAST
+        size = em.input_size(mnn.load_weights(name)[1])
         for r in read_blasto2k(data_dir):
             if r.expansion is None:
                 continue
-            xs.append(em.preprocess(_load_image(r.image))[0])
+            xs.append(em.preprocess(_load_image(r.image), size=size)[0])
             targets.setdefault("expansion", []).append(r.expansion - 1)
             targets.setdefault("icm", []).append("ABC".index(r.icm) if r.icm else -1)
             targets.setdefault("te", []).append("ABC".index(r.te) if r.te else -1)
@@ -294,8 +295,9 @@ def finetune(
         from ml.oocyte import model as om
 
         name = om.NAME
+        size = om.input_size(mnn.load_weights(name)[1])
         for it in read_class_folders(data_dir, OOCYTE_ALIASES):
-            xs.append(om.preprocess(_load_image(it.image))[0])
+            xs.append(om.preprocess(_load_image(it.image), size=size)[0])
             targets.setdefault("y", []).append(og.CLASSES.index(it.label))
             paths.append(it.image)
 

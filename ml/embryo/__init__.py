@@ -20,10 +20,25 @@ def load_analyzer(weights_dir: Path | None = None) -> Any:
     return EmbryoAnalyzer(weights_dir)
 
 
-def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False) -> dict[str, Any]:
+def train(
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    resume: bool = False,
+    steps: int | None = None,
+    model: str | None = None,
+) -> dict[str, Any]:
+    """Both networks, or only ``model`` ("embryo_day3" or "embryo_blastocyst")."""
+    from ml.base import ParameterError
+    from ml.embryo.model import NAME_BLAST, NAME_DAY3
     from ml.embryo.model import train as _train
 
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke)
+    names: tuple[str, ...] = (NAME_DAY3, NAME_BLAST)
+    if model is not None:
+        if model not in names:
+            raise ParameterError(f"Unknown embryo model {model!r}; choose one of {', '.join(names)}.")
+        names = (model,)
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names)
 
 
 def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

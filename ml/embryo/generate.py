@@ -230,8 +230,10 @@ def _ring_cells(
     return ring
 
 
-def _icm(rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, size: Any, grade: Any, op: Any, tex: Any) -> Any:
-    """ICM cluster: A many small tight cells, B several loose, C very few."""
+def _icm(
+    rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, size: Any, grade: Any, op: Any, tex: Any
+) -> tuple[Any, int]:
+    """ICM cluster: A many small tight cells, B several loose, C very few. Returns (mask, cells)."""
     if grade == "A":
         k, rc, spread = int(rng.integers(12, 22)), size * rng.uniform(0.22, 0.3), size * 0.75
     elif grade == "B":
@@ -254,7 +256,7 @@ def _icm(rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, size: Any, grade:
         img -= op["line"] * 1.2 * mnn.rim(m, 0.5)
         union = np.maximum(union, m)
     img += op["pol"] * union * tex * rng.uniform(1.3, 2.0)
-    return union
+    return union, k
 
 
 def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -344,7 +346,11 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
         ia = rng.uniform(0, 2 * math.pi)
         isize = br * rng.uniform(0.2, 0.3)
         dist = br - thick - isize * 0.9
-        _icm(rng, img, yy, xx, bx + dist * math.cos(ia), by + dist * math.sin(ia), isize, icm_g or "B", op, tex)
+        _, icm_cells = _icm(
+            rng, img, yy, xx, bx + dist * math.cos(ia), by + dist * math.sin(ia), isize, icm_g or "B", op, tex
+        )
+        # the observables behind the grades, for auxiliary training targets (images are unchanged)
+        truth.update(te_cells=n_te, te_thickness_rel=round(float(thick / br), 4), icm_cells=icm_cells)
         if op["relief"]:
             img += op["relief"] * mnn.relief(ring, op["angle"], 1.0)
     img = mnn.add_debris(rng, img, int(rng.integers(0, 8)), (0.5, 0.025 * s))

@@ -26,26 +26,28 @@ NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
 VERSIONS = {"embryo_day3": "1.1.0", "embryo_blastocyst": "1.0.0"}  # day 3 1.1: density-map cell count
-SIZE = 72
+SIZE = 72  # day-3 crop (px); the density grid is a quarter of it
+SIZE_BLAST = 112  # blastocyst crop: trophectoderm cell borders are a few pixels apart at native size
 MARGIN = 1.1
 TRAIN_STREAM = 100
 EVAL_STREAM = 900
+VALID_STREAM = 800  # validation pool for choices made after training (the count readout)
 N_COUNT = gen.MAX_CELLS - gen.MIN_CELLS + 1
 FRAG_SCALE = 50.0  # fragmentation head predicts pct / FRAG_SCALE (generated range 0-50 %)
 IGNORE = -1
 
 
 def preprocess(
-    frame: np.ndarray, rng: np.random.Generator | None = None
+    frame: np.ndarray, rng: np.random.Generator | None = None, size: int = SIZE
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
-    x, (cx, cy, r, _half, _angle) = preprocess_t(frame, rng)
+    x, (cx, cy, r, _half, _angle) = preprocess_t(frame, rng, size)
     return x, (cx, cy, r)
 
 
 def preprocess_t(
-    frame: np.ndarray, rng: np.random.Generator | None = None
+    frame: np.ndarray, rng: np.random.Generator | None = None, size: int = SIZE
 ) -> tuple[np.ndarray, tuple[float, float, float, float, float]]:
-    """Crop + standardise; also returns the crop transform (cx, cy, r, half, angle)."""
+    """Crop (size x size) + standardise; also returns the crop transform (cx, cy, r, half, angle)."""
     gray = mnn.to_gray(frame)
     cx, cy, r = mnn.locate_object(gray)
     half = r * MARGIN
@@ -54,7 +56,7 @@ def preprocess_t(
         cy += rng.normal(0, 0.05) * r
         half *= rng.uniform(0.92, 1.15)
     angle = 0.0 if rng is None else rng.uniform(0, 2 * math.pi)
-    x = mnn.standardize(mnn.affine_crop(gray, cx, cy, half, SIZE, angle))[None]
+    x = mnn.standardize(mnn.affine_crop(gray, cx, cy, half, size, angle))[None]
     return x, (cx, cy, r, half, angle)
 
 
@@ -80,6 +82,7 @@ def density_target(centres: list[list[float]], t: tuple[float, float, float, flo
 def _targets_day3(t: Mapping[str, Any]) -> dict[str, float]:
     return {
         "cells": float(t["cells"]),
+        "ncls": int(t["cells"]) - gen.MIN_CELLS,
         "frag": t["fragmentation_pct"] / FRAG_SCALE,
         "uneven": int(t["uneven"]),
         "mn": int(t["multinucleated"]),
@@ -87,10 +90,17 @@ def _targets_day3(t: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _targets_blast(t: Mapping[str, Any]) -> dict[str, float]:
+    graded = t["icm"] is not None
     return {
         "expansion": t["expansion"] - 1,
-        "icm": G.GRADES_ABC.index(t["icm"]) if t["icm"] else IGNORE,
-        "te": G.GRADES_ABC.index(t["te"]) if t["te"] else IGNORE,
+        "icm": G.GRADES_ABC.index(t["icm"]) if graded else IGNORE,
+        "te": G.GRADES_ABC.index(t["te"]) if graded else IGNORE,
+        # auxiliary: the observables the grades describe (log cell numbers, TE thickness); NaN = not drawn
+        "aux": [
+            math.log(t["te_cells"]) if graded else math.nan,
+            math.log(t["icm_cells"]) if graded else math.nan,
+            10.0 * t["te_thickness_rel"] if graded else math.nan,
+        ],
     }
 
 
@@ -98,26 +108,35 @@ SPECS: dict[str, dict[str, Any]] = {
     NAME_DAY3: {
         "sample": gen.sample_day3,
         "targets": _targets_day3,
-        "heads": {"frag": 1, "uneven": 2, "mn": 2},
+        "heads": {"frag": 1, "uneven": 2, "mn": 2, "ncls": N_COUNT},
         "float": {"frag", "cells"},
         "density": True,
     },
     NAME_BLAST: {
         "sample": gen.sample_blastocyst,
         "targets": _targets_blast,
-        "heads": {"expansion": 6, "icm": 3, "te": 3},
-        "float": set(),
+        "heads": {"expansion": 6, "icm": 3, "te": 3, "aux": 3},
+        "float": {"aux"},
+        "size": SIZE_BLAST,
     },
 }
 
 
-def make_pool(name: str, n: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
+def input_size(meta: Mapping[str, Any]) -> int:
+    """The crop size a model was trained at (its card's config; 72 before sizes were recorded per model)."""
+    return int((meta.get("config") or {}).get("input_size", SIZE))
+
+
+def make_pool(
+    name: str, n: int, seed: int, stream: int, jitter: bool, size: int | None = None
+) -> dict[str, torch.Tensor]:
     spec = SPECS[name]
+    size = size or spec.get("size", SIZE)
     xs, rows, dens = [], [], []
     for i in range(n):
         img, truth = spec["sample"](seed, i, stream)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
-        x, t = preprocess_t(img, rng)
+        x, t = preprocess_t(img, rng, size)
         xs.append(x)
         rows.append(spec["targets"](truth))
         if spec.get("density"):
@@ -136,6 +155,7 @@ def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> t
     return (
         100.0 * F.mse_loss(out["density"], b["density"])
         + 0.2 * F.smooth_l1_loss(out["count"][:, 0], b["cells"])
+        + 0.5 * F.cross_entropy(out["ncls"], b["ncls"], label_smoothing=0.05)
         + 4.0 * F.smooth_l1_loss(torch.sigmoid(out["frag"][:, 0]), b["frag"], beta=0.05)
         + 0.5 * F.cross_entropy(out["uneven"], b["uneven"])
         + 0.5 * F.cross_entropy(out["mn"], b["mn"])
@@ -143,26 +163,67 @@ def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> t
 
 
 def _loss_blast(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    return (
+    loss = (
         F.cross_entropy(out["expansion"], b["expansion"], label_smoothing=0.02)
         + mnn.masked_ce(out["icm"], b["icm"], IGNORE)
         + mnn.masked_ce(out["te"], b["te"], IGNORE)
     )
+    if "aux" in out and "aux" in b:  # absent when fine-tuning on a data set with grades only
+        ok = torch.isfinite(b["aux"])
+        if bool(ok.any()):
+            loss = loss + 0.5 * F.smooth_l1_loss(out["aux"][ok], b["aux"][ok], beta=0.2)
+    return loss
 
 
 LOSSES: dict[str, Callable[..., torch.Tensor]] = {NAME_DAY3: _loss_day3, NAME_BLAST: _loss_blast}
 
+# How the day-3 cell count is read from the network: the density map's sum, the count-class
+# head, or both (the class probabilities weighted by a Gaussian around the density sum). The
+# training command picks one on a validation stream (never the held-out stream) and records it.
+READOUTS = ("density", "class", "fused")
+FUSED_SIGMA = 1.0  # cells: spread of the density sum's evidence in the fused readout
+
+
+def count_probabilities(density_sum: torch.Tensor, ncls: torch.Tensor | None, readout: str) -> torch.Tensor:
+    """(N,) density sums and (N, N_COUNT) class logits -> (N, N_COUNT) probabilities over 2..10 cells."""
+    counts = torch.arange(gen.MIN_CELLS, gen.MAX_CELLS + 1, dtype=torch.float32)
+    raw = density_sum.clamp(gen.MIN_CELLS, gen.MAX_CELLS)
+    if readout == "density" or ncls is None:
+        # the two nearest integers, weighted linearly: the expectation equals the density sum
+        return (1 - (counts[None, :] - raw[:, None]).abs()).clamp(min=0)
+    p = torch.softmax(ncls, dim=1)
+    if readout == "fused":
+        p = p * torch.exp(-((counts[None, :] - raw[:, None]) ** 2) / (2 * FUSED_SIGMA**2))
+        p = p / p.sum(dim=1, keepdim=True).clamp(min=1e-12)
+    return p
+
+
+def _count_metrics(out: Mapping[str, torch.Tensor], cells: torch.Tensor, readout: str) -> dict[str, float]:
+    p = count_probabilities(out["count"][:, 0], out.get("ncls"), readout)
+    pred = p.argmax(1).float() + gen.MIN_CELLS
+    err = (pred - cells).abs()
+    return {"exact": float((err == 0).float().mean()), "within1": float((err <= 1).float().mean())}
+
+
+def choose_readout(model: torch.nn.Module, data: Mapping[str, torch.Tensor]) -> tuple[str, dict[str, float]]:
+    """The readout with the best within-one rate on ``data`` (a validation pool), and each rate."""
+    out = mnn.predict(model, data["x"])
+    rates = {r: _count_metrics(out, data["cells"], r)["within1"] for r in READOUTS if r == "density" or "ncls" in out}
+    return max(rates, key=lambda r: (rates[r], -READOUTS.index(r))), rates
+
 
 @torch.no_grad()
-def _metrics(name: str, model: torch.nn.Module, data: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+def _metrics(
+    name: str, model: torch.nn.Module, data: Mapping[str, torch.Tensor], readout: str = "density"
+) -> dict[str, Any]:
     out = mnn.predict(model, data["x"])
     m: dict[str, Any] = {"n": int(data["x"].shape[0])}
     if name == NAME_DAY3:
-        pred_cells = out["count"][:, 0].round().clamp(gen.MIN_CELLS, gen.MAX_CELLS)
-        err = (pred_cells - data["cells"]).abs()
-        m["cell_count_mae"] = float((out["count"][:, 0] - data["cells"]).abs().mean())
-        m["cell_count_exact"] = float((err == 0).float().mean())
-        m["cell_count_within1"] = float((err <= 1).float().mean())
+        cm = _count_metrics(out, data["cells"], readout)
+        m["cell_count_readout"] = readout
+        m["cell_count_density_mae"] = float((out["count"][:, 0] - data["cells"]).abs().mean())
+        m["cell_count_exact"] = cm["exact"]
+        m["cell_count_within1"] = cm["within1"]
         frag_pred = torch.sigmoid(out["frag"][:, 0]) * FRAG_SCALE
         frag_true = data["frag"] * FRAG_SCALE
         m["fragmentation_mae_pct"] = float((frag_pred - frag_true).abs().mean())
@@ -219,6 +280,7 @@ def train(
                     "generator_version": prev["training_data"]["generator_version"],
                 }
             ]
+            model = mnn.with_heads(model, SPECS[name]["heads"])
         else:
             model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         stream0 = TRAIN_STREAM + 10 * len(history)
@@ -240,7 +302,7 @@ def train(
             seed=seed + len(history),
             lr=lr,
             refresh=None if smoke else refresh,
-            refresh_every=0 if smoke else n_steps // 2,
+            refresh_every=0 if smoke else max(n_steps // 4, 1),  # fresh images every quarter
             log=log,
             augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )
@@ -254,9 +316,16 @@ def train(
             }
         )
         total_steps = sum(h["steps"] for h in history)
-        metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False))
-        metrics["train_final_loss"] = tlog.final_loss
         day3 = name == NAME_DAY3
+        extra: dict[str, Any] = {"input_size": SPECS[name].get("size", SIZE), "margin": MARGIN, "history": history}
+        readout = "density"
+        if day3:
+            valid = make_pool(name, eval_n, seed + 2, VALID_STREAM, jitter=False)
+            readout, rates = choose_readout(model, valid)
+            extra.update(count_readout=readout, count_readout_validation_within1=rates)
+            log(f"count readout {readout} (validation within one: {rates})")
+        metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False), readout)
+        metrics["train_final_loss"] = tlog.final_loss
         meta = mnn.write_model(
             model,
             out_dir,
@@ -284,7 +353,8 @@ def train(
                 *(
                     [
                         "Cell counts above 10 (compacting embryos) are outside the training range.",
-                        "The cell count is the sum of a predicted density map (one unit per cell centre).",
+                        f"The cell count is read as '{readout}' (chosen on a validation stream): the sum of a "
+                        "predicted density map (one unit per cell centre), a count-class head, or both.",
                     ]
                     if day3
                     else [
@@ -295,7 +365,7 @@ def train(
                 ),
                 "The quality score ranks embryos of one cohort; it is not a probability of implantation.",
             ],
-            extra={"input_size": SIZE, "margin": MARGIN, "history": history},
+            extra=extra,
         )
         result[name] = {"sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": total_steps, **metrics}
     return result
@@ -305,8 +375,10 @@ def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -
     """Held-out metrics of the shipped (or given) weights: n day-3 and n blastocyst images."""
     out: dict[str, Any] = {}
     for name in (NAME_DAY3, NAME_BLAST):
-        model, _ = mnn.load_weights(name, weights_dir)
-        out[name] = _metrics(name, model, make_pool(name, n, seed, EVAL_STREAM, jitter=False))
+        model, meta = mnn.load_weights(name, weights_dir)
+        readout = str((meta.get("config") or {}).get("count_readout", "density"))
+        pool = make_pool(name, n, seed, EVAL_STREAM, jitter=False, size=input_size(meta))
+        out[name] = _metrics(name, model, pool, readout)
     flat = {**out[NAME_DAY3], **out[NAME_BLAST]}
     for k in (
         "cell_count_within1",
@@ -370,13 +442,15 @@ class EmbryoAnalyzer:
         self.net5, meta5 = mnn.load_weights(NAME_BLAST, weights_dir)
         self.model_day3 = mnn.model_info(meta3)
         self.model_blast = mnn.model_info(meta5)
+        self.size3, self.size5 = input_size(meta3), input_size(meta5)
         self.model = self.model_day3  # replaced per call by the model actually used
+        self.count_readout = str((meta3.get("config") or {}).get("count_readout", "density"))
 
     def analyze(self, frames: Frames, params: Mapping[str, Any]) -> AnalysisResult:
         day = parse_day(params)
         um_per_px = mnn.param_float(params or {}, "um_per_px", hi=100.0)
         frame, warnings = mnn.first_frame(frames, self.kind)
-        x, (cx, cy, r) = preprocess(frame)
+        x, (cx, cy, r) = preprocess(frame, size=self.size3 if day == 3 else self.size5)
         xt = torch.from_numpy(x)[None]
         box = (cx - r, cy - r, cx + r, cy + r)
         measurements: list[Measurement] = []
@@ -387,17 +461,13 @@ class EmbryoAnalyzer:
             out = {k: v[0] for k, v in mnn.predict(net, xt).items()}
         if day == 3:
             model = self.model_day3
-            # the count is the sum of the predicted density map; spread it over the two nearest
-            # integers for the quality score's expectation
+            # the count distribution from the readout this model's card names (density sum,
+            # count-class head, or both); its argmax is the count and it feeds the quality score
             raw = float(out["count"][0])
             counts = np.arange(gen.MIN_CELLS, gen.MAX_CELLS + 1)
-            clipped = float(np.clip(raw, gen.MIN_CELLS, gen.MAX_CELLS))
-            lo_c = math.floor(clipped)
-            p_count = np.zeros(len(counts))
-            p_count[lo_c - gen.MIN_CELLS] = 1 - (clipped - lo_c)
-            if lo_c < gen.MAX_CELLS:
-                p_count[lo_c + 1 - gen.MIN_CELLS] += clipped - lo_c
-            k = round(clipped) - gen.MIN_CELLS
+            ncls = out["ncls"][None] if "ncls" in out else None
+            p_count = count_probabilities(out["count"][:1], ncls, self.count_readout)[0].numpy()
+            k = int(p_count.argmax())
             frag = float(torch.sigmoid(out["frag"][0])) * FRAG_SCALE
             p_uneven = float(torch.softmax(out["uneven"], 0)[1])
             p_mn = float(torch.softmax(out["mn"], 0)[1])

@@ -17,16 +17,21 @@ from ml.oocyte import generate as osynth
 
 NAME = "oocyte_maturity"
 VERSION = "1.0.0"
-SIZE = 64  # network input, px
+SIZE = 96  # network input (px) of new training; each card records the size its weights were trained at
+LEGACY_SIZE = 64  # cards written before the size was a choice
 MARGIN = 1.12  # crop half-width = MARGIN x object radius
 TRAIN_STREAM = 100  # seed streams: training draws 100+k, evaluation 900 (never overlap)
 EVAL_STREAM = 900
 
 
+def input_size(meta: Mapping[str, Any]) -> int:
+    return int((meta.get("config") or {}).get("input_size", LEGACY_SIZE))
+
+
 def preprocess(
-    frame: np.ndarray, rng: np.random.Generator | None = None
+    frame: np.ndarray, rng: np.random.Generator | None = None, size: int = SIZE
 ) -> tuple[np.ndarray, tuple[float, float, float]]:
-    """Frame -> standardised 1 x SIZE x SIZE crop around the oocyte, and (cx, cy, r) in px.
+    """Frame -> standardised 1 x size x size crop around the oocyte, and (cx, cy, r) in px.
 
     ``rng`` adds the localisation jitter used in training, so the network does not depend on a
     perfect crop.
@@ -39,16 +44,16 @@ def preprocess(
         cy += rng.normal(0, 0.05) * r
         half *= rng.uniform(0.9, 1.2)
     angle = 0.0 if rng is None else rng.uniform(0, 2 * math.pi)
-    crop = mnn.affine_crop(gray, cx, cy, half, SIZE, angle)
+    crop = mnn.affine_crop(gray, cx, cy, half, size, angle)
     return mnn.standardize(crop)[None], (cx, cy, r)
 
 
-def make_pool(n: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
+def make_pool(n: int, seed: int, stream: int, jitter: bool, size: int = SIZE) -> dict[str, torch.Tensor]:
     xs, ys = [], []
     for i in range(n):
         img, truth = osynth.sample(seed, i, stream)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
-        x, _ = preprocess(img, rng)
+        x, _ = preprocess(img, rng, size)
         xs.append(x)
         ys.append(truth["label_index"])
     return {"x": torch.from_numpy(np.stack(xs)), "y": torch.tensor(ys, dtype=torch.long)}
@@ -70,6 +75,8 @@ def train(
 
     ``resume=True`` continues from the weights already in ``out_dir`` on fresh generated images
     (new seed streams) at a lower learning rate; the card then records the total steps and history.
+    A resumed stage trains at ``SIZE`` even when the earlier stages used another crop size (the
+    network pools globally, so it carries over); the history records each stage's size.
     """
     mnn.set_determinism(seed)
     pool_n, default_steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
@@ -86,12 +93,14 @@ def train(
                 "generator_version": prev["training_data"]["generator_version"],
             }
         ]
+        for h in history:
+            h.setdefault("input_size", input_size(prev))
         model.train()
     else:
         model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
     stream0 = TRAIN_STREAM + 10 * len(history)
     lr = 3e-3 if not history else 1e-3
-    refresh_every = steps // 2
+    refresh_every = max(steps // 4, 1)  # fresh images every quarter
     pools = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
@@ -117,6 +126,7 @@ def train(
             "seed_streams": [stream0, stream0 + pools[0]],
             "images": pool_n * (1 + pools[0]),
             "generator_version": osynth.GENERATOR_VERSION,
+            "input_size": SIZE,
         }
     )
     steps = sum(h["steps"] for h in history)
@@ -158,8 +168,8 @@ def train(
 
 
 @torch.no_grad()
-def _evaluate_model(model: torch.nn.Module, n: int, seed: int) -> dict[str, Any]:
-    data = make_pool(n, seed, EVAL_STREAM, jitter=False)
+def _evaluate_model(model: torch.nn.Module, n: int, seed: int, size: int = SIZE) -> dict[str, Any]:
+    data = make_pool(n, seed, EVAL_STREAM, jitter=False, size=size)
     pred = mnn.predict(model, data["x"])["maturity"].argmax(1)
     y = data["y"]
     conf = np.zeros((len(osynth.CLASSES),) * 2, dtype=int)
@@ -174,8 +184,8 @@ def _evaluate_model(model: torch.nn.Module, n: int, seed: int) -> dict[str, Any]
 
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
     """Accuracy of the shipped (or given) weights on ``n`` held-out generated images."""
-    model, _meta = mnn.load_weights(NAME, weights_dir)
-    return _evaluate_model(model, n, seed)
+    model, meta = mnn.load_weights(NAME, weights_dir)
+    return _evaluate_model(model, n, seed, input_size(meta))
 
 
 class OocyteAnalyzer:
@@ -186,11 +196,12 @@ class OocyteAnalyzer:
     def __init__(self, weights_dir: Path | None = None) -> None:
         self.net, meta = mnn.load_weights(NAME, weights_dir)
         self.model = mnn.model_info(meta)
+        self.size = input_size(meta)
 
     def analyze(self, frames: Frames, params: Mapping[str, Any]) -> AnalysisResult:
         um_per_px = mnn.param_float(params or {}, "um_per_px", hi=100.0)
         frame, warnings = mnn.first_frame(frames, self.kind)
-        x, (cx, cy, r) = preprocess(frame)
+        x, (cx, cy, r) = preprocess(frame, size=self.size)
         with torch.no_grad():
             p = torch.softmax(mnn.predict(self.net, torch.from_numpy(x)[None])["maturity"], 1)[0].tolist()
         k = int(np.argmax(p))

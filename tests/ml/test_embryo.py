@@ -156,3 +156,42 @@ def test_quality_score_ranks_good_above_poor():
     e4 = np.eye(6)[3]
     a, c = np.array([1.0, 0, 0]), np.array([0, 0, 1.0])
     assert quality_blast(e4, a, a) > quality_blast(e4, c, c) > quality_blast(np.eye(6)[0], a, a)
+
+
+def test_blastocyst_truth_records_the_observables_behind_the_grades():
+    """TE and ICM cell numbers and TE thickness, by grade (the auxiliary training targets)."""
+    te_ranges = {"A": (22, 35), "B": (10, 15), "C": (4, 7)}
+    icm_ranges = {"A": (12, 21), "B": (5, 8), "C": (1, 3)}
+    seen = 0
+    for i in range(18):
+        _, t = generate.sample_blastocyst(8, i)
+        if t["expansion"] < 3:
+            assert "te_cells" not in t
+            continue
+        seen += 1
+        lo, hi = te_ranges[t["te"]]
+        assert lo <= t["te_cells"] <= hi
+        lo, hi = icm_ranges[t["icm"]]
+        assert lo <= t["icm_cells"] <= hi
+        assert 0.03 < t["te_thickness_rel"] < 0.15
+    assert seen == 12
+
+
+def test_count_readouts():
+    import torch
+
+    from ml.embryo.model import count_probabilities
+
+    dens = torch.tensor([4.3, 9.8])
+    p = count_probabilities(dens, None, "density")
+    assert torch.allclose(p.sum(1), torch.ones(2))
+    assert torch.allclose((p * torch.arange(2, 11)).sum(1), dens)  # the expectation is the density sum
+    logits = torch.full((2, 9), -5.0)
+    logits[:, 5] = 5.0  # the class head says 7 cells
+    assert p.argmax(1).tolist() == [2, 8]  # 4 and 10 cells
+    assert count_probabilities(dens, logits, "class").argmax(1).tolist() == [5, 5]
+    fused = count_probabilities(dens, logits, "fused")
+    assert torch.allclose(fused.sum(1), torch.ones(2))
+    # both sources count: the fused answer lies between the two readouts
+    assert all(2 <= k <= 5 for k in fused.argmax(1).tolist()[:1])
+    assert all(5 <= k <= 8 for k in fused.argmax(1).tolist()[1:])
