@@ -1,7 +1,8 @@
 """Command line: ``python -m ml synth|train|evaluate|models|analyze``. Kinds go through ml.registry.
 
 python -m ml synth KIND --n N --out DIR [--seed S]
-python -m ml train KIND [--smoke] [--seed S] [--out DIR]
+python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--resume] [--model NAME]
+python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
 python -m ml analyze KIND FILE... [--param k=v ...]   exit 2 with {"error": {...}} on an MLError
@@ -10,12 +11,13 @@ python -m ml analyze KIND FILE... [--param k=v ...]   exit 2 with {"error": {...
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ml.base import KINDS, MLError
+from ml.base import KINDS, MLError, ParameterError
 
 
 def _print(obj: Any) -> None:
@@ -50,10 +52,35 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    """Train on generated images, or (with --data and --format) fine-tune on a labelled data set."""
     from ml.registry import kind_module
 
     out = Path(args.out) if args.out else None
-    metrics = kind_module(args.kind).train(out_dir=out, seed=args.seed, smoke=args.smoke)
+    if args.steps is not None and args.steps < 1:
+        raise ParameterError("--steps must be at least 1.")
+    if (args.data is None) != (args.format is None):
+        raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
+    if args.data is not None:
+        if args.smoke or args.resume or args.model:
+            raise ParameterError("--smoke, --resume and --model apply to training on generated images, not --data.")
+        from ml.importers import finetune
+
+        metrics = finetune(args.kind, Path(args.data), args.format, out_dir=out, seed=args.seed, steps=args.steps)
+        _print({"kind": args.kind, "fine_tuned_on": str(args.data), "format": args.format, "metrics": metrics})
+        return 0
+    kwargs: dict[str, Any] = {"out_dir": out, "seed": args.seed, "smoke": args.smoke}
+    if args.resume:
+        kwargs["resume"] = True
+    if args.steps is not None:
+        kwargs["steps"] = args.steps
+    if args.model is not None:
+        kwargs["model"] = args.model
+    train = kind_module(args.kind).train
+    unsupported = sorted(k for k in kwargs if k not in inspect.signature(train).parameters)
+    if unsupported:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unsupported)
+        raise ParameterError(f"Training {args.kind!r} does not take {flags}.", code="UNSUPPORTED_OPTION")
+    metrics = train(**kwargs)
     _print({"kind": args.kind, "metrics": metrics})
     return 0
 
@@ -117,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--smoke", action="store_true", help="a few steps only, to check the pipeline")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default=None, help="weights directory (default: the shipped location)")
+    t.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the kind's own)")
+    t.add_argument("--resume", action="store_true", help="continue from the weights in --out on fresh images")
+    t.add_argument("--model", default=None, help="embryo only: embryo_day3 or embryo_blastocyst")
+    t.add_argument("--data", default=None, help="fine-tune on this labelled data set instead of generated images")
+    t.add_argument("--format", default=None, choices=("blasto2k", "folder"), help="layout of --data")
     t.set_defaults(func=cmd_train)
     e = sub.add_parser("evaluate", help="metrics on held-out generated data; exit 1 below acceptance")
     e.add_argument("kind", choices=KINDS)

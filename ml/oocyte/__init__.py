@@ -16,10 +16,12 @@ def load_analyzer(weights_dir: Path | None = None) -> Any:
     return OocyteAnalyzer(weights_dir)
 
 
-def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False) -> dict[str, Any]:
+def train(
+    out_dir: Path | None = None, seed: int = 0, smoke: bool = False, resume: bool = False, steps: int | None = None
+) -> dict[str, Any]:
     from ml.oocyte.model import train as _train
 
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke)
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps)
 
 
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

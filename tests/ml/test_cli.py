@@ -95,3 +95,41 @@ def test_python_dash_m_entry_point() -> None:
     )
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error"]["code"] == "FILE_NOT_FOUND"
+
+
+def test_train_fine_tunes_on_a_labelled_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m ml train oocyte --data DIR --format folder` fine-tunes the shipped network on it."""
+    from ml.oocyte import generate as og
+
+    data = tmp_path / "clinic"
+    for i in range(8):
+        img, truth = og.sample(21, i, stream=44)
+        folder = data / {"GV": "GV", "MI": "M1", "MII": "MII", "degenerate": "Degenerate"}[truth["label"]]
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(folder / f"o{i}.png")
+    out = tmp_path / "weights"
+    code, res = _run(
+        capsys, "train", "oocyte", "--data", str(data), "--format", "folder", "--out", str(out), "--steps", "2"
+    )
+    assert code == 0, res
+    assert res["format"] == "folder"
+    assert res["metrics"]["n_train"] + res["metrics"]["n_heldout"] == 8
+    meta = json.loads((out / "oocyte_maturity.json").read_text())
+    assert "+ft" in meta["version"]
+    assert meta["clinically_validated"] is False
+
+
+def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, res = _run(capsys, "train", "oocyte", "--data", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+    code, res = _run(capsys, "train", "oocyte", "--data", str(tmp_path), "--format", "folder", "--resume")
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+    code, res = _run(capsys, "train", "follicle", "--resume", "--out", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
+    code, res = _run(capsys, "train", "embryo", "--model", "embryo_day4", "--out", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+    code, res = _run(capsys, "train", "oocyte", "--steps", "0", "--out", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+    code, res = _run(capsys, "train", "follicle", "--data", str(tmp_path), "--format", "folder")
+    assert code == 2 and res["error"]["code"] == "UNSUPPORTED_FORMAT"
+    assert not any(tmp_path.iterdir())  # nothing half-written
