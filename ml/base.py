@@ -98,6 +98,25 @@ class AnalysisResult:
         return _json_safe(asdict(self))
 
 
+def judge(metrics: dict[str, Any], table: Mapping[str, tuple[str, float]]) -> dict[str, Any]:
+    """Add ``acceptance`` (each threshold: value, passed) and ``passed`` to an evaluation's metrics.
+
+    ``table`` maps a metric (a dotted path for a nested one, e.g. ``morphology.accuracy``) to
+    (">=" or "<=", threshold). A missing or NaN value fails: a figure that was not measured
+    does not pass. ``python -m ml evaluate`` exits 1 when ``passed`` is false.
+    """
+    acceptance: dict[str, Any] = {}
+    for key, (op, thr) in table.items():
+        value: Any = metrics
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        ok = isinstance(value, int | float) and not math.isnan(value) and (value >= thr if op == ">=" else value <= thr)
+        acceptance[key] = {"threshold": f"{op} {thr}", "value": value, "passed": bool(ok)}
+    metrics["acceptance"] = acceptance
+    metrics["passed"] = all(a["passed"] for a in acceptance.values())
+    return metrics
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_safe(v) for k, v in value.items()}

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ml import nn as mnn
-from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterError
+from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterError, judge
 from ml.embryo import generate as gen
 from ml.embryo import grading as G
 
@@ -31,6 +31,13 @@ SIZE_BLAST = 112  # blastocyst crop: trophectoderm cell borders are a few pixels
 MARGIN = 1.1
 TRAIN_STREAM = 100
 EVAL_STREAM = 900
+ACCEPTANCE = {  # issue 4, on held-out generated images
+    "cell_count_within1": (">=", 0.90),
+    "expansion_exact": (">=", 0.85),
+    "expansion_within1": (">=", 0.98),
+    "icm_accuracy": (">=", 0.80),
+    "te_accuracy": (">=", 0.80),
+}
 VALID_STREAM = 800  # validation pool for choices made after training (the count readout)
 N_COUNT = gen.MAX_CELLS - gen.MIN_CELLS + 1
 FRAG_SCALE = 50.0  # fragmentation head predicts pct / FRAG_SCALE (generated range 0-50 %)
@@ -256,11 +263,13 @@ def train(
     names: tuple[str, ...] = (NAME_DAY3, NAME_BLAST),
     resume: bool = False,
     steps: int | None = None,
+    refreshes: int = 4,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
     ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
     streams, lower learning rate); the card records the total steps and each stage.
+    ``refreshes``: how many times a stage replaces its pool with freshly generated images.
     """
     result: dict[str, Any] = {}
     for name in names:
@@ -302,7 +311,7 @@ def train(
             seed=seed + len(history),
             lr=lr,
             refresh=None if smoke else refresh,
-            refresh_every=0 if smoke else max(n_steps // 4, 1),  # fresh images every quarter
+            refresh_every=0 if smoke else max(n_steps // refreshes, 1),
             log=log,
             augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )
@@ -390,7 +399,7 @@ def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -
         "te_accuracy",
     ):
         out[k] = flat[k]
-    return out
+    return judge(out, ACCEPTANCE)
 
 
 def parse_day(params: Mapping[str, Any]) -> int:
@@ -493,6 +502,10 @@ class EmbryoAnalyzer:
                 "day": 3,
                 "cell_count": int(counts[k]),
                 "cell_count_density_sum": round(raw, 2),
+                "cell_count_readout": self.count_readout,
+                "cell_count_probabilities": {
+                    str(int(c)): round(float(pc), 4) for c, pc in zip(counts, p_count, strict=True) if pc >= 0.005
+                },
                 "fragmentation_pct": round(frag, 1),
                 "uneven_cell_size": p_uneven >= 0.5,
                 "p_uneven_cell_size": round(p_uneven, 4),

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.base import judge
 from ml.follicle.analyzer import FollicleAnalyzer
 from ml.follicle.detect import match
 from ml.follicle.generate import make_image
@@ -86,10 +87,4 @@ def evaluate(n: int = 60, seed: int = 2000, weights_dir: Any = None) -> dict[str
         "afc_within_1_fraction": afc_ok / n,
         "seconds_per_image": float(np.mean(times)),
     }
-    metrics["acceptance"] = {}
-    for k, (op, thr) in ACCEPTANCE.items():
-        v = metrics[k]
-        ok = v >= thr if op == ">=" else v <= thr
-        metrics["acceptance"][k] = {"threshold": f"{op} {thr}", "value": v, "passed": bool(ok)}
-    metrics["passed"] = all(a["passed"] for a in metrics["acceptance"].values())
-    return metrics
+    return judge(metrics, ACCEPTANCE)

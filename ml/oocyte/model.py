@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from ml import nn as mnn
-from ml.base import AnalysisResult, Detection, Frames, Measurement
+from ml.base import AnalysisResult, Detection, Frames, Measurement, judge
 from ml.oocyte import generate as osynth
 
 NAME = "oocyte_maturity"
@@ -22,6 +22,7 @@ LEGACY_SIZE = 64  # cards written before the size was a choice
 MARGIN = 1.12  # crop half-width = MARGIN x object radius
 TRAIN_STREAM = 100  # seed streams: training draws 100+k, evaluation 900 (never overlap)
 EVAL_STREAM = 900
+ACCEPTANCE = {"accuracy": (">=", 0.95)}  # issue 4, on held-out generated images
 
 
 def input_size(meta: Mapping[str, Any]) -> int:
@@ -185,7 +186,7 @@ def _evaluate_model(model: torch.nn.Module, n: int, seed: int, size: int = SIZE)
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
     """Accuracy of the shipped (or given) weights on ``n`` held-out generated images."""
     model, meta = mnn.load_weights(NAME, weights_dir)
-    return _evaluate_model(model, n, seed, input_size(meta))
+    return judge(_evaluate_model(model, n, seed, input_size(meta)), ACCEPTANCE)
 
 
 class OocyteAnalyzer:

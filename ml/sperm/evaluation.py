@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.base import MLError
+from ml.base import MLError, judge
 from ml.sperm.analyzer import SpermAnalyzer
 from ml.sperm.generate import make_video
 
@@ -117,6 +117,7 @@ def evaluate(
         metrics[f"{key}_median_rel_error"] = q(errs, np.median)
     acceptance = dict(ACCEPTANCE)
     if morphology:
+        acceptance["morphology.accuracy"] = (">=", 0.90)
         try:
             from ml.sperm import morphology as morph
         except ImportError:
@@ -126,9 +127,4 @@ def evaluate(
                 metrics["morphology"] = morph.evaluate(weights_dir=weights_dir)
             except MLError as exc:
                 metrics["morphology"] = {"error": {"code": exc.code, "message": exc.message}}
-    metrics["acceptance"] = {
-        k: {"threshold": f"{op} {thr}", "value": metrics[k], "passed": bool(metrics[k] <= thr)}
-        for k, (op, thr) in acceptance.items()
-    }
-    metrics["passed"] = all(a["passed"] for a in metrics["acceptance"].values())
-    return metrics
+    return judge(metrics, acceptance)

@@ -133,3 +133,42 @@ def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     code, res = _run(capsys, "train", "follicle", "--data", str(tmp_path), "--format", "folder")
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_FORMAT"
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_judge_fails_what_was_not_measured() -> None:
+    from ml.base import judge
+
+    m = judge(
+        {"acc": 0.96, "err": 0.2, "nan": float("nan"), "morphology": {"accuracy": 0.91}},
+        {
+            "acc": (">=", 0.95),
+            "err": ("<=", 0.1),
+            "nan": ("<=", 1.0),
+            "missing": (">=", 0.0),
+            "morphology.accuracy": (">=", 0.9),
+        },
+    )
+    assert {k: v["passed"] for k, v in m["acceptance"].items()} == {
+        "acc": True,
+        "err": False,
+        "nan": False,
+        "missing": False,
+        "morphology.accuracy": True,
+    }
+    assert m["passed"] is False
+    assert judge({"acc": 0.96}, {"acc": (">=", 0.95)})["passed"] is True
+
+
+def test_every_kind_judges_its_evaluation_against_the_issue_targets() -> None:
+    """`python -m ml evaluate KIND` exits 1 below target only if each kind reports acceptance."""
+    from ml.embryo import model as em
+    from ml.follicle import evaluation as fe
+    from ml.oocyte import model as om
+    from ml.sperm import evaluation as se
+
+    assert om.ACCEPTANCE == {"accuracy": (">=", 0.95)}
+    assert em.ACCEPTANCE["cell_count_within1"] == (">=", 0.90) and em.ACCEPTANCE["te_accuracy"] == (">=", 0.80)
+    assert se.ACCEPTANCE["concentration_max_rel_error"] == ("<=", 0.10)
+    assert fe.ACCEPTANCE["f1_ge_3mm"] == (">=", 0.9)
+    small = om.evaluate(n=8, seed=5)
+    assert set(small["acceptance"]) == {"accuracy"} and isinstance(small["passed"], bool)
