@@ -444,10 +444,12 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"{i}. {h['steps']} steps at learning rate {h['lr']}, {h['images']} images, generator version "
             f"{h.get('generator_version', '?')}, seed streams {h.get('seed_streams')}"
+            + (f", {h['input_size']} px crops" if "input_size" in h else "")
         )
     lines += [
         "",
-        "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N)` per later stage.",
+        "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N)` per later stage"
+        + (" (and `size=` the stage's crop size)." if any("input_size" in h for h in history) else "."),
     ]
     return [*lines, ""]
 

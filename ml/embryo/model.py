@@ -263,13 +263,13 @@ def train(
     names: tuple[str, ...] = (NAME_DAY3, NAME_BLAST),
     resume: bool = False,
     steps: int | None = None,
-    refreshes: int = 4,
+    pools: int = 4,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
     ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
     streams, lower learning rate); the card records the total steps and each stage.
-    ``refreshes``: how many times a stage replaces its pool with freshly generated images.
+    A stage draws ``pools`` pools of freshly generated images, one after another.
     """
     result: dict[str, Any] = {}
     for name in names:
@@ -311,7 +311,7 @@ def train(
             seed=seed + len(history),
             lr=lr,
             refresh=None if smoke else refresh,
-            refresh_every=0 if smoke else max(n_steps // refreshes, 1),
+            refresh_every=0 if smoke else max(n_steps // pools, 1),
             log=log,
             augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )

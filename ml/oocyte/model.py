@@ -16,7 +16,7 @@ from ml.base import AnalysisResult, Detection, Frames, Measurement, judge
 from ml.oocyte import generate as osynth
 
 NAME = "oocyte_maturity"
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64)
 SIZE = 96  # network input (px) of new training; each card records the size its weights were trained at
 LEGACY_SIZE = 64  # cards written before the size was a choice
 MARGIN = 1.12  # crop half-width = MARGIN x object radius
@@ -71,13 +71,16 @@ def train(
     log: Any = print,
     resume: bool = False,
     steps: int | None = None,
+    size: int = SIZE,
+    pools: int = 4,
 ) -> dict[str, Any]:
     """Train on generated images and write weights + card to ``out_dir`` (default ml/weights).
 
     ``resume=True`` continues from the weights already in ``out_dir`` on fresh generated images
     (new seed streams) at a lower learning rate; the card then records the total steps and history.
-    A resumed stage trains at ``SIZE`` even when the earlier stages used another crop size (the
-    network pools globally, so it carries over); the history records each stage's size.
+    Each stage trains at ``size`` px crops, which may differ from the earlier stages' (the network
+    pools globally, so it carries over); the history records each stage's size. A stage draws
+    ``pools`` pools of freshly generated images, one after another.
     """
     mnn.set_determinism(seed)
     pool_n, default_steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
@@ -101,14 +104,14 @@ def train(
         model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
     stream0 = TRAIN_STREAM + 10 * len(history)
     lr = 3e-3 if not history else 1e-3
-    refresh_every = max(steps // 4, 1)  # fresh images every quarter
-    pools = [0]
+    refresh_every = max(steps // pools, 1)
+    drawn = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
-        pools[0] += 1
-        return make_pool(pool_n, seed, stream0 + k, jitter=True)
+        drawn[0] += 1
+        return make_pool(pool_n, seed, stream0 + k, jitter=True, size=size)
 
-    data = make_pool(pool_n, seed, stream0, jitter=True)
+    data = make_pool(pool_n, seed, stream0, jitter=True, size=size)
     tlog = mnn.train_loop(
         model,
         data,
@@ -124,14 +127,14 @@ def train(
         {
             "steps": steps,
             "lr": lr,
-            "seed_streams": [stream0, stream0 + pools[0]],
-            "images": pool_n * (1 + pools[0]),
+            "seed_streams": [stream0, stream0 + drawn[0]],
+            "images": pool_n * (1 + drawn[0]),
             "generator_version": osynth.GENERATOR_VERSION,
-            "input_size": SIZE,
+            "input_size": size,
         }
     )
     steps = sum(h["steps"] for h in history)
-    metrics = _evaluate_model(model, n=eval_n, seed=seed + 1)
+    metrics = _evaluate_model(model, n=eval_n, seed=seed + 1, size=size)
     metrics["train_final_loss"] = tlog.final_loss
     meta = mnn.write_model(
         model,
@@ -144,7 +147,7 @@ def train(
         seed=seed,
         steps=steps,
         train_images=sum(h["images"] for h in history),
-        extra={"input_size": SIZE, "margin": MARGIN, "history": history},
+        extra={"input_size": size, "margin": MARGIN, "history": history},
         metrics=metrics,
         labels={"maturity": list(osynth.CLASSES)},
         eval_command=f"python -m ml evaluate oocyte (evaluate(n={eval_n}, seed={seed + 1}), stream {EVAL_STREAM})",
