@@ -25,7 +25,10 @@ from ml.embryo import grading as G
 NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
-VERSIONS = {"embryo_day3": "1.1.0", "embryo_blastocyst": "1.0.0"}  # day 3 1.1: density-map cell count
+VERSIONS = {
+    "embryo_day3": "1.2.0",  # 1.1: density-map cell count; 1.2: a count-class head and a validated readout
+    "embryo_blastocyst": "2.0.0",  # 2.0: 112 px crops, auxiliary targets (TE/ICM cell numbers, TE thickness)
+}
 SIZE = 72  # day-3 crop (px); the density grid is a quarter of it
 SIZE_BLAST = 112  # blastocyst crop: trophectoderm cell borders are a few pixels apart at native size
 MARGIN = 1.1
@@ -370,6 +373,8 @@ def train(
                         "Expansion is judged relative to the embryo in the frame; calibrated size (um_per_px) is "
                         "reported but not used by the network.",
                         "ICM/TE appearance is a simplified model of the Gardner descriptions.",
+                        "The 'aux' head (log TE cells, log ICM cells, 10 x TE thickness / radius) only guides "
+                        "training toward what the grades describe; the analyzer does not report it.",
                     ]
                 ),
                 "The quality score ranks embryos of one cohort; it is not a probability of implantation.",

@@ -83,7 +83,9 @@ def test_smoke_training_writes_checksummed_weights_and_cards(tmp_path):
         assert "NOT clinically validated" in (tmp_path / f"{name}.md").read_text()
 
 
-@pytest.mark.xfail(reason="target not reached: shipped day-3 v1.1.0 measured 71.7 % within one cell (n=300, seed 2027)")
+@pytest.mark.xfail(
+    reason="target not reached: day-3 v1.2.0 measured 84.4 % within one cell here, 82.8 % on n=600 seed 2027"
+)
 def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
     assert shipped_metrics["embryo_day3"]["cell_count_within1"] >= 0.90, shipped_metrics["embryo_day3"]
 
@@ -91,8 +93,8 @@ def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
 def test_shipped_day3_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_day3"]
     assert m["n"] == 180
-    assert m["cell_count_within1"] >= 0.60, m
-    assert m["fragmentation_mae_pct"] <= 8.0, m
+    assert m["cell_count_within1"] >= 0.80, m  # v1.1.0 measured 71.7 %
+    assert m["fragmentation_mae_pct"] <= 5.0, m
 
 
 def test_shipped_blastocyst_expansion_and_icm_targets(shipped_metrics):
@@ -102,7 +104,10 @@ def test_shipped_blastocyst_expansion_and_icm_targets(shipped_metrics):
     assert m["icm_accuracy"] >= 0.80, m
 
 
-@pytest.mark.xfail(reason="targets not reached: measured expansion within one 93.3 %, TE 63.5 % (n=300, seed 2027)")
+@pytest.mark.xfail(
+    reason="targets not reached: blastocyst v2.0.0 measured expansion within one 97.2 %, TE 73.3 % here "
+    "(97.7 % and 70.0 % on n=600 seed 2027)"
+)
 def test_shipped_blastocyst_within_one_and_te_targets(shipped_metrics):
     m = shipped_metrics["embryo_blastocyst"]
     assert m["expansion_within1"] >= 0.98, m
@@ -111,8 +116,8 @@ def test_shipped_blastocyst_within_one_and_te_targets(shipped_metrics):
 
 def test_shipped_blastocyst_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_blastocyst"]
-    assert m["expansion_within1"] >= 0.88, m
-    assert m["te_accuracy"] >= 0.50, m
+    assert m["expansion_within1"] >= 0.95, m  # v1.0.0 measured 93.3 %
+    assert m["te_accuracy"] >= 0.68, m  # v1.0.0 measured 63.5 %
 
 
 def test_day3_result(analyzer):
