@@ -84,7 +84,7 @@ def test_smoke_training_writes_checksummed_weights_and_cards(tmp_path):
 
 
 @pytest.mark.xfail(
-    reason="target not reached: day-3 v1.2.0 measured 84.4 % within one cell here, 82.8 % on n=600 seed 2027"
+    reason="target not reached: day-3 v1.2.0 measured 87.2 % within one cell here, 85.3 % on n=600 seed 2027"
 )
 def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
     assert shipped_metrics["embryo_day3"]["cell_count_within1"] >= 0.90, shipped_metrics["embryo_day3"]
@@ -93,7 +93,7 @@ def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
 def test_shipped_day3_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_day3"]
     assert m["n"] == 180
-    assert m["cell_count_within1"] >= 0.80, m  # v1.1.0 measured 71.7 %
+    assert m["cell_count_within1"] >= 0.82, m  # v1.1.0 measured 71.7 %
     assert m["fragmentation_mae_pct"] <= 5.0, m
 
 
