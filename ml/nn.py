@@ -448,7 +448,8 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         )
     lines += [
         "",
-        "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N)` per later stage"
+        "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N, pools=P)` per later "
+        "stage (P = the stage's images / 3000)"
         + (" (and `size=` the stage's crop size)." if any("input_size" in h for h in history) else "."),
     ]
     return [*lines, ""]
