@@ -11,6 +11,7 @@ python -m ml analyze KIND FILE... [--param k=v ...]   exit 2 with {"error": {...
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import json
 import sys
@@ -65,7 +66,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ParameterError("--smoke, --resume and --model apply to training on generated images, not --data.")
         from ml.importers import finetune
 
-        metrics = finetune(args.kind, Path(args.data), args.format, out_dir=out, seed=args.seed, steps=args.steps)
+        with contextlib.redirect_stdout(sys.stderr):  # progress lines; stdout carries only the JSON
+            metrics = finetune(args.kind, Path(args.data), args.format, out_dir=out, seed=args.seed, steps=args.steps)
         _print({"kind": args.kind, "fine_tuned_on": str(args.data), "format": args.format, "metrics": metrics})
         return 0
     kwargs: dict[str, Any] = {"out_dir": out, "seed": args.seed, "smoke": args.smoke}
@@ -80,7 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if unsupported:
         flags = ", ".join("--" + k.replace("_", "-") for k in unsupported)
         raise ParameterError(f"Training {args.kind!r} does not take {flags}.", code="UNSUPPORTED_OPTION")
-    metrics = train(**kwargs)
+    with contextlib.redirect_stdout(sys.stderr):  # progress lines; stdout carries only the JSON
+        metrics = train(**kwargs)
     _print({"kind": args.kind, "metrics": metrics})
     return 0
 

@@ -172,3 +172,11 @@ def test_every_kind_judges_its_evaluation_against_the_issue_targets() -> None:
     assert fe.ACCEPTANCE["f1_ge_3mm"] == (">=", 0.9)
     small = om.evaluate(n=8, seed=5)
     assert set(small["acceptance"]) == {"accuracy"} and isinstance(small["passed"], bool)
+
+
+def test_train_prints_only_json_on_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["train", "oocyte", "--smoke", "--out", str(tmp_path)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert json.loads(captured.out)["kind"] == "oocyte"  # progress went to stderr
+    assert "step" in captured.err
