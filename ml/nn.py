@@ -144,6 +144,14 @@ class DensityNet(nn.Module):
         return out
 
 
+def build_model(config: Mapping[str, Any], heads: Mapping[str, int] | None = None) -> Any:
+    """An untrained network from a saved ``config`` (SmallNet or DensityNet), optionally other heads."""
+    heads = config["heads"] if heads is None else heads
+    if config.get("arch") == "density":
+        return DensityNet(config["in_ch"], heads, tuple(config["widths"]), bool(config.get("dilated", False)))
+    return SmallNet(config["in_ch"], heads, tuple(config["widths"]))
+
+
 def with_heads(model: Any, heads: Mapping[str, int]) -> Any:
     """The same network with ``heads`` (new heads start untrained, shared layers keep their weights).
 
@@ -151,12 +159,7 @@ def with_heads(model: Any, heads: Mapping[str, int]) -> Any:
     """
     if dict(model.config["heads"]) == dict(heads):
         return model
-    cfg = model.config
-    new: Any = (
-        DensityNet(cfg["in_ch"], heads, tuple(cfg["widths"]), bool(cfg.get("dilated", False)))
-        if cfg.get("arch") == "density"
-        else SmallNet(cfg["in_ch"], heads, tuple(cfg["widths"]))
-    )
+    new = build_model(model.config, heads)
     own = new.state_dict()
     keep = {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}
     missing, _ = new.load_state_dict(keep, strict=False)
@@ -311,15 +314,16 @@ def load_weights(name: str, weights_dir: Path | None = None) -> tuple[Any, dict[
             f"Weights file for {name!r} does not match its recorded checksum.", code="WEIGHTS_CHECKSUM_MISMATCH"
         )
     blob = torch.load(pt, map_location="cpu", weights_only=True)
-    cfg = blob["config"]
-    model: Any = (
-        DensityNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]), bool(cfg.get("dilated", False)))
-        if cfg.get("arch") == "density"
-        else SmallNet(cfg["in_ch"], cfg["heads"], tuple(cfg["widths"]))
-    )
+    model = build_model(blob["config"])
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in blob["state_dict"].items()})
     model.eval()
     return model, meta
+
+
+def card_config(meta: Mapping[str, Any], key: str, default: Any) -> Any:
+    """A training choice recorded in a card's config (crop size, count readout, ...), or ``default``
+    for cards written before that choice was recorded."""
+    return (meta.get("config") or {}).get(key, default)
 
 
 def model_info(meta: Mapping[str, Any]) -> ModelInfo:
@@ -432,11 +436,11 @@ def update_heldout_metrics(
     return meta
 
 
-ACCEPTANCE_NOTE_PREFIXES = ("Below the project", "Below two project", "Meets the project")
+ACCEPTANCE_NOTE_PREFIXES = ("Below the project", "Meets the project")
 
 
 def _stages(meta: Mapping[str, Any]) -> list[str]:
-    history = (meta.get("config") or {}).get("history") or []
+    history = card_config(meta, "history", None) or []
     if len(history) < 2:
         return []
     lines = ["Training stages (each later stage continues from the previous weights on new generated images):", ""]

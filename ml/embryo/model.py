@@ -134,7 +134,12 @@ SPECS: dict[str, dict[str, Any]] = {
 
 def input_size(meta: Mapping[str, Any]) -> int:
     """The crop size a model was trained at (its card's config; 72 before sizes were recorded per model)."""
-    return int((meta.get("config") or {}).get("input_size", SIZE))
+    return int(mnn.card_config(meta, "input_size", SIZE))
+
+
+def count_readout(meta: Mapping[str, Any]) -> str:
+    """The day-3 count readout a card names ("density" before the readout was a choice)."""
+    return str(mnn.card_config(meta, "count_readout", "density"))
 
 
 def make_pool(
@@ -390,7 +395,7 @@ def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -
     out: dict[str, Any] = {}
     for name in (NAME_DAY3, NAME_BLAST):
         model, meta = mnn.load_weights(name, weights_dir)
-        readout = str((meta.get("config") or {}).get("count_readout", "density"))
+        readout = count_readout(meta)
         pool = make_pool(name, n, seed, EVAL_STREAM, jitter=False, size=input_size(meta))
         out[name] = _metrics(name, model, pool, readout)
     flat = {**out[NAME_DAY3], **out[NAME_BLAST]}
@@ -458,7 +463,7 @@ class EmbryoAnalyzer:
         self.model_blast = mnn.model_info(meta5)
         self.size3, self.size5 = input_size(meta3), input_size(meta5)
         self.model = self.model_day3  # replaced per call by the model actually used
-        self.count_readout = str((meta3.get("config") or {}).get("count_readout", "density"))
+        self.count_readout = count_readout(meta3)
 
     def analyze(self, frames: Frames, params: Mapping[str, Any]) -> AnalysisResult:
         day = parse_day(params)

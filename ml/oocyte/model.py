@@ -26,7 +26,7 @@ ACCEPTANCE = {"accuracy": (">=", 0.95)}  # issue 4, on held-out generated images
 
 
 def input_size(meta: Mapping[str, Any]) -> int:
-    return int((meta.get("config") or {}).get("input_size", LEGACY_SIZE))
+    return int(mnn.card_config(meta, "input_size", LEGACY_SIZE))
 
 
 def preprocess(
