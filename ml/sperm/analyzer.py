@@ -59,6 +59,23 @@ def _measure(name: str, value: float | None, unit: str, ci: tuple[float, float] 
     )
 
 
+def _entered_late(points_um: np.ndarray, start: int, field_um: tuple[float, float]) -> bool:
+    """Did a track first seen at frame ``start`` > 0 swim into the field after the first frame?
+
+    Its first position, taken back to frame 0 along its early course, lies outside the field. A
+    head that was inside but missed for a frame or two projects back inside. Motility is graded on
+    the sperm present at the start; counting those that swim in would favour the fast ones.
+    """
+    if start == 0:
+        return False
+    k = min(len(points_um) - 1, 10)
+    if k < 1:
+        return False
+    v = (points_um[k] - points_um[0]) / k
+    x, y = points_um[0] - v * start
+    return not (0.0 <= x <= field_um[0] and 0.0 <= y <= field_um[1])
+
+
 class SpermAnalyzer:
     """Classical CASA for wet preparations; morphology on smears via the morphology network."""
 
@@ -168,7 +185,7 @@ class SpermAnalyzer:
         detections: list[Detection] = []
         if video:
             assert fps is not None
-            ms_v, det_v, values_v = self._motility(tracks, um, fps)
+            ms_v, det_v, values_v = self._motility(tracks, um, fps, (w * um, h * um))
             ms += ms_v
             detections += det_v
             values.update(values_v)
@@ -186,7 +203,7 @@ class SpermAnalyzer:
         return AnalysisResult("sperm", self.model, ms, detections, interp, warnings)
 
     def _motility(
-        self, tracks: list[Track], um: float, fps: float
+        self, tracks: list[Track], um: float, fps: float, field_um: tuple[float, float]
     ) -> tuple[list[Measurement], list[Detection], dict[str, float | None]]:
         s = self.settings
         min_len = max(3, round(s.min_track_s * fps) + 1)
@@ -198,7 +215,7 @@ class SpermAnalyzer:
             if len(pts) < min_len:
                 continue
             k = kinematics(pts, fps, s)
-            present_at_start = tr.start <= max_start
+            present_at_start = tr.start <= max_start and not _entered_late(pts, tr.start, field_um)
             if present_at_start:
                 graded.append(k)
             attrs = {

@@ -197,6 +197,9 @@ def detect_heads(
 # ----------------------------------------------------------------------------------------------
 # linking
 # ----------------------------------------------------------------------------------------------
+CONFIRM = 3  # detections in a row before a track may bridge a gap
+
+
 @dataclass
 class Track:
     start: int
@@ -204,6 +207,7 @@ class Track:
     observed: list[bool] = field(default_factory=list)
     last_seen: int = 0
     n_strong: int = 0  # observations above the still-image threshold
+    confirmed: bool = False  # seen CONFIRM frames in a row: may bridge gaps
 
     @property
     def end(self) -> int:
@@ -225,7 +229,20 @@ def link(
     settings: CasaSettings = CASA,
     strong: list[np.ndarray] | None = None,
 ) -> list[Track]:
-    """Greedy global nearest-neighbour linking with a constant-velocity prediction and gap closing."""
+    """Greedy global nearest-neighbour linking with a constant-velocity prediction and gap closing.
+
+    * A detection is reachable from a track if it lies near the track's prediction and no farther
+      than the gate speed allows from where the head was last seen.
+    * Tracks seen in the previous frame choose first, nearest first; a track bridging a gap must
+      not take the head of a track that is following it frame by frame.
+    * A track bridges gaps only once confirmed (``CONFIRM`` detections in a row), so a chain of
+      noise peaks does not live on from gap to gap.
+    * Two heads passing over each other give one detection between them. When it is the nearest
+      detection of two confirmed tracks whose predictions both lie within ``settings.merge_um`` of
+      it, both tracks coast on their predictions (the head is seen, its position is not): a still
+      head stays put and a swimming one keeps its course, instead of one track taking the blob and
+      following it off with the other sperm.
+    """
     gate = settings.gate_speed_um_s / fps
     active: list[Track] = []
     done: list[Track] = []
@@ -234,34 +251,38 @@ def link(
         assigned_det = np.zeros(len(pts), dtype=bool)
         if active and len(pts):
             pred = np.stack([tr.predict(t) for tr in active])
+            last = np.array([tr.points[tr.last_seen - tr.start] for tr in active], dtype=np.float64)
             gaps = np.array([t - tr.last_seen for tr in active], dtype=np.float64)
             d = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
-            ok = d <= (gate * gaps)[:, None] + 0.5
-            ti, di = np.nonzero(ok)
-            order = np.argsort(d[ti, di], kind="stable")
+            reach = (gate * gaps)[:, None] + 0.5
+            ok = (d <= reach) & (np.linalg.norm(last[:, None, :] - pts[None, :, :], axis=2) <= reach)
             used_t = np.zeros(len(active), dtype=bool)
+            confirmed = np.array([tr.confirmed for tr in active])
+            # merged heads: one detection is the nearest of two or more confirmed, live tracks
+            nearest = np.where(ok.any(axis=1), np.where(ok, d, np.inf).argmin(axis=1), -1)
+            close = (nearest >= 0) & confirmed & (gaps == 1)
+            close &= d[np.arange(len(active)), np.maximum(nearest, 0)] <= settings.merge_um
+            for b in np.unique(nearest[close]):
+                group = np.flatnonzero(close & (nearest == b))
+                if len(group) < 2:
+                    continue
+                assigned_det[b] = True
+                for a in group:
+                    used_t[a] = True
+                    _extend(active[a], t, pred[a], strong is None or bool(strong[t][b]))
+            ti, di = np.nonzero(ok & ~used_t[:, None] & ~assigned_det[None, :])
+            order = np.lexsort((d[ti, di], gaps[ti]))
             for k in order:
                 a, b = ti[k], di[k]
                 if used_t[a] or assigned_det[b]:
                     continue
                 used_t[a] = True
                 assigned_det[b] = True
-                tr = active[a]
-                p_new = pts[b]
-                missing = t - tr.end - 1
-                if missing > 0:  # fill the gap by linear interpolation
-                    p_old = np.asarray(tr.points[-1])
-                    for j in range(1, missing + 1):
-                        q = p_old + (p_new - p_old) * j / (missing + 1)
-                        tr.points.append((float(q[0]), float(q[1])))
-                        tr.observed.append(False)
-                tr.points.append((float(p_new[0]), float(p_new[1])))
-                tr.observed.append(True)
-                tr.n_strong += 1 if strong is None else int(strong[t][b])
-                tr.last_seen = t
+                _extend(active[a], t, pts[b], strong is None or bool(strong[t][b]))
         still = []
         for tr in active:
-            if t - tr.last_seen > settings.max_gap_frames:
+            # unconfirmed tracks do not bridge gaps
+            if t - tr.last_seen > (settings.max_gap_frames if tr.confirmed else 0):
                 done.append(tr)
             else:
                 still.append(tr)
@@ -280,6 +301,23 @@ def link(
     done.extend(active)
     # trailing unobserved frames were never appended (points only grow on a detection)
     return sorted(done, key=lambda tr: (tr.start, tr.points[0]))
+
+
+def _extend(tr: Track, t: int, p_new: np.ndarray, strong: bool) -> None:
+    """Add the head position of frame t to a track, interpolating over the frames it was missed."""
+    missing = t - tr.end - 1
+    if missing > 0:
+        p_old = np.asarray(tr.points[-1])
+        for j in range(1, missing + 1):
+            q = p_old + (p_new - p_old) * j / (missing + 1)
+            tr.points.append((float(q[0]), float(q[1])))
+            tr.observed.append(False)
+    tr.points.append((float(p_new[0]), float(p_new[1])))
+    tr.observed.append(True)
+    tr.n_strong += int(strong)
+    tr.last_seen = t
+    if not tr.confirmed and len(tr.observed) >= CONFIRM and all(tr.observed[-CONFIRM:]):
+        tr.confirmed = True
 
 
 # ----------------------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ class CasaSettings:
     max_start_s: float = 0.1  # motility is graded on sperm present at the start (unbiased by flux)
     gate_speed_um_s: float = 300.0  # largest head displacement per second the linker accepts
     max_gap_frames: int = 2  # a head may vanish this many frames (overlap) and keep its track
+    merge_um: float = 3.0  # two heads whose predictions are this close to one detection: merged
     head_sigma_um: float = 1.2  # band-pass scale matched to a ~4.5 x 3 um human sperm head
     detect_min_snr: float = 4.5  # peaks must exceed this many noise standard deviations ...
     detect_rel: float = 0.4  # ... and this fraction of the typical head response

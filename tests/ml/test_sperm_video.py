@@ -16,7 +16,7 @@ import pytest
 from ml.base import MLError, ParameterError, QualityError
 from ml.sperm import load_analyzer, who
 from ml.sperm.analyzer import poisson_ci
-from ml.sperm.casa import kinematics
+from ml.sperm.casa import Track, kinematics, link
 from ml.sperm.evaluation import _match_tracks
 from ml.sperm.generate import make_video
 
@@ -246,3 +246,60 @@ def test_detection_is_as_strict_at_the_frame_edge_as_inside() -> None:
     det = detect_heads(frames[:1], um_per_px=0.8)
     pts = det.points[0][det.strong[0]]
     assert len(pts) == 0 or not ((pts < 2) | (pts > np.array([317, 237]))).any()
+
+
+def test_a_track_cannot_run_away_along_noise_peaks() -> None:
+    """A still head vanishes; then one peak per frame, each just inside the gate around the track's
+    constant-velocity prediction, so that the prediction keeps accelerating.
+
+    Reaching them would mean moving faster than the gate speed from where the head was last seen.
+    The linker once followed such a chain (of noise peaks) and graded an immotile head as rapid.
+    """
+    fps = 50.0
+    reach = who.CASA.gate_speed_um_s / fps + 0.5  # the farthest a head may move in one frame
+    frames: list[np.ndarray] = [np.array([[100.0, 100.0]]) for _ in range(20)]
+    chase = Track(start=0, points=[(100.0, 100.0)] * 20, observed=[True] * 20, last_seen=19)
+    for t in range(20, 35):
+        x = float(chase.predict(t)[0]) + 0.9 * reach
+        chase.points.append((x, 100.0))
+        chase.last_seen = t
+        frames.append(np.array([[x, 100.0]]))
+    assert chase.points[-1][0] - chase.points[-2][0] > 3 * reach  # the chain does run away
+
+    first = next(tr for tr in link(frames, fps) if tr.start == 0)
+    xs = np.array(first.points)[:, 0]
+    assert np.abs(xs - 100.0).max() <= reach
+    assert kinematics(np.array(first.points), fps)["grade"] != "a"
+
+
+def test_a_still_head_keeps_its_track_when_a_sperm_swims_over_it() -> None:
+    """While the two heads overlap the detector sees one blob between them. Neither track may
+    take the blob and follow it: the still head must stay still and the swimmer keep swimming."""
+    fps, speed = 50.0, 60.0  # um/s
+    still = np.array([100.0, 100.0])
+    frames = []
+    for t in range(50):
+        swimmer = np.array([70.0 + speed * t / fps, 100.8])
+        if np.linalg.norm(swimmer - still) < 3.0:  # one blob, pulled towards the brighter still head
+            frames.append(np.array([0.6 * still + 0.4 * swimmer]))
+        else:
+            frames.append(np.array([still, swimmer]))
+    tracks = [tr for tr in link(frames, fps) if tr.start == 0]
+    assert len(tracks) == 2
+    by_x = sorted(tracks, key=lambda tr: tr.points[-1][0])
+    rest, swim = np.array(by_x[0].points), np.array(by_x[1].points)
+    assert len(rest) == len(swim) == 50
+    assert np.abs(rest - still).max() < 0.5
+    assert kinematics(rest, fps)["grade"] == "d"
+    assert kinematics(swim, fps)["grade"] == "a"
+
+
+def test_sperm_that_swim_in_after_the_first_frame_are_not_graded() -> None:
+    from ml.sperm.analyzer import _entered_late
+
+    field = (300.0, 200.0)
+    inward = np.array([[1.0 + k, 50.0] for k in range(20)])  # first seen at the left edge, moving right
+    assert _entered_late(inward, start=3, field_um=field)
+    missed = np.array([[150.0 + k, 50.0] for k in range(20)])  # inside all along, missed for 2 frames
+    assert not _entered_late(missed, start=2, field_um=field)
+    assert not _entered_late(inward, start=0, field_um=field)
