@@ -439,6 +439,27 @@ def update_heldout_metrics(
 ACCEPTANCE_NOTE_PREFIXES = ("Below the project", "Meets the project")
 
 
+def acceptance_note(
+    acceptance: Mapping[str, Mapping[str, Any]], labels: Mapping[str, str], sample: str, also: str = ""
+) -> str:
+    """The card's first limitation, from the ``acceptance`` block :func:`ml.base.judge` returns.
+
+    ``labels`` names (and selects) the figures of this model, e.g. {"te_accuracy": "TE"};
+    ``sample`` says what they were measured on; ``also`` adds figures without a target.
+    """
+    parts, missed = [], 0
+    for key, label in labels.items():
+        a = acceptance[key]
+        op, thr = str(a["threshold"]).split()
+        value = a["value"]
+        shown = "not measured" if value is None else (f"{100 * value:.1f}%" if float(thr) <= 1 else f"{value:.2f}")
+        target = f"{100 * float(thr):g}%" if float(thr) <= 1 else thr
+        missed += not a["passed"]
+        parts.append(f"{label} {shown} (target {op} {target}{'' if a['passed'] else ', not met'})")
+    head = "Meets the project acceptance targets" if not missed else "Below the project acceptance target"
+    return f"{head}: {'; '.join(parts)}{'; ' + also if also else ''} ({sample})."
+
+
 def _stages(meta: Mapping[str, Any]) -> list[str]:
     history = card_config(meta, "history", None) or []
     if len(history) < 2:

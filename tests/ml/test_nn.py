@@ -166,3 +166,21 @@ def test_with_heads_keeps_the_shared_layers_and_adds_an_untrained_head():
     a, b = old(x), new(x)
     assert torch.equal(a["density"], b["density"]) and torch.equal(a["frag"], b["frag"])
     assert b["ncls"].shape == (2, 9) and "ncls" not in a
+
+
+def test_acceptance_note_is_written_from_the_judged_figures() -> None:
+    from ml.base import judge
+    from ml.nn import acceptance_note
+
+    table = {"a": (">=", 0.9), "b": ("<=", 5.0)}
+    low = judge({"a": 0.853, "b": 3.7}, table)["acceptance"]
+    note = acceptance_note(low, {"a": "count within one", "b": "MAE"}, "600 images", also="exact 49.8%")
+    assert note == (
+        "Below the project acceptance target: count within one 85.3% (target >= 90%, not met); "
+        "MAE 3.70 (target <= 5.0); exact 49.8% (600 images)."
+    )
+    ok = judge({"a": 0.961}, {"a": (">=", 0.95)})["acceptance"]
+    assert acceptance_note(ok, {"a": "accuracy"}, "n=1200").startswith(
+        "Meets the project acceptance targets: accuracy 96.1%"
+    )
+    assert "not measured" in acceptance_note(judge({}, {"a": (">=", 0.9)})["acceptance"], {"a": "x"}, "n=0")
