@@ -70,19 +70,21 @@ def preprocess_t(
     return x, (cx, cy, r, half, angle)
 
 
-GRID = SIZE // 4  # density map resolution (DensityNet has stride 4)
+def density_target(
+    centres: list[list[float]], t: tuple[float, float, float, float, float], size: int = SIZE
+) -> np.ndarray:
+    """Unit-mass Gaussians at the cell centres, in the crop's density grid (sum = cell count).
 
-
-def density_target(centres: list[list[float]], t: tuple[float, float, float, float, float]) -> np.ndarray:
-    """Unit-mass Gaussians at the cell centres, in the crop's density grid (sum = cell count)."""
+    The grid is a quarter of the crop size (DensityNet has stride 4)."""
     cx, cy, _r, half, angle = t
     c, s = math.cos(angle), math.sin(angle)
-    gy, gx = np.mgrid[0:GRID, 0:GRID].astype(np.float32)
-    out = np.zeros((GRID, GRID), np.float32)
+    grid = size // 4
+    gy, gx = np.mgrid[0:grid, 0:grid].astype(np.float32)
+    out = np.zeros((grid, grid), np.float32)
     for x, y in centres:
         dx, dy = x - cx, y - cy
         un, vn = (c * dx + s * dy) / half, (-s * dx + c * dy) / half
-        u, v = ((un + 1) * SIZE / 2 - 0.5 - 1.5) / 4, ((vn + 1) * SIZE / 2 - 0.5 - 1.5) / 4
+        u, v = ((un + 1) * size / 2 - 0.5 - 1.5) / 4, ((vn + 1) * size / 2 - 0.5 - 1.5) / 4
         g = np.exp(-((gx - u) ** 2 + (gy - v) ** 2) / (2 * 1.0**2))
         if g.sum() > 1e-6:
             out += g / g.sum()
@@ -155,7 +157,7 @@ def make_pool(
         xs.append(x)
         rows.append(spec["targets"](truth))
         if spec.get("density"):
-            dens.append(density_target(truth["cell_centres"], t))
+            dens.append(density_target(truth["cell_centres"], t, size))
     data = {"x": torch.from_numpy(np.stack(xs))}
     if dens:
         data["density"] = torch.from_numpy(np.stack(dens))
@@ -272,12 +274,15 @@ def train(
     resume: bool = False,
     steps: int | None = None,
     pools: int = 4,
+    size: int | None = None,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
     ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
     streams, lower learning rate); the card records the total steps and each stage.
     A stage draws ``pools`` pools of freshly generated images, one after another.
+    ``size`` is the stage's crop size (px; default: the kind's, or the resumed card's); the
+    networks pool globally, so a later stage may change it, and the history records each stage's.
     """
     result: dict[str, Any] = {}
     for name in names:
@@ -297,20 +302,28 @@ def train(
                     "generator_version": prev["training_data"]["generator_version"],
                 }
             ]
+            for h in history:
+                h.setdefault("input_size", input_size(prev))
             model = mnn.with_heads(model, SPECS[name]["heads"])
         else:
             model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
+        crop = size or (int(history[-1]["input_size"]) if history else SPECS[name].get("size", SIZE))
         stream0 = TRAIN_STREAM + 10 * len(history)
         lr = 1e-3 if history else 3e-3
         refreshed = [0]
 
         def refresh(
-            k: int, name: str = name, pool_n: int = pool_n, refreshed: list[int] = refreshed, stream0: int = stream0
+            k: int,
+            name: str = name,
+            pool_n: int = pool_n,
+            refreshed: list[int] = refreshed,
+            stream0: int = stream0,
+            crop: int = crop,
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += 1
-            return make_pool(name, pool_n, seed, stream0 + k, jitter=True)
+            return make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
 
-        data = make_pool(name, pool_n, seed, stream0, jitter=True)
+        data = make_pool(name, pool_n, seed, stream0, jitter=True, size=crop)
         tlog = mnn.train_loop(
             model,
             data,
@@ -330,18 +343,20 @@ def train(
                 "seed_streams": [stream0, stream0 + refreshed[0]],
                 "images": pool_n * (1 + refreshed[0]),
                 "generator_version": gen.GENERATOR_VERSION,
+                "input_size": crop,
             }
         )
         total_steps = sum(h["steps"] for h in history)
         day3 = name == NAME_DAY3
-        extra: dict[str, Any] = {"input_size": SPECS[name].get("size", SIZE), "margin": MARGIN, "history": history}
+        extra: dict[str, Any] = {"input_size": crop, "margin": MARGIN, "history": history}
         readout = "density"
         if day3:
-            valid = make_pool(name, eval_n, seed + 2, VALID_STREAM, jitter=False)
+            valid = make_pool(name, eval_n, seed + 2, VALID_STREAM, jitter=False, size=crop)
             readout, rates = choose_readout(model, valid)
             extra.update(count_readout=readout, count_readout_validation_within1=rates)
             log(f"count readout {readout} (validation within one: {rates})")
-        metrics = _metrics(name, model, make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False), readout)
+        held_out = make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False, size=crop)
+        metrics = _metrics(name, model, held_out, readout)
         metrics["train_final_loss"] = tlog.final_loss
         meta = mnn.write_model(
             model,

@@ -7,10 +7,12 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 import ml.embryo as embryo
 from ml.base import ParameterError
 from ml.embryo import generate, grading
+from ml.embryo import model as em
 from ml.embryo.model import quality_blast, quality_day3
 
 HELDOUT_SEED = 4242
@@ -81,6 +83,20 @@ def test_smoke_training_writes_checksummed_weights_and_cards(tmp_path):
         meta = json.loads((tmp_path / f"{name}.json").read_text())
         assert meta["sha256"] == hashlib.sha256((tmp_path / f"{name}.pt").read_bytes()).hexdigest()
         assert "NOT clinically validated" in (tmp_path / f"{name}.md").read_text()
+
+
+def test_a_resumed_stage_may_change_the_crop_size(tmp_path):
+    """The day-3 density targets follow the crop: a 96 px stage after a 72 px one trains and
+    records each stage's size; the analyzer then crops at the newest."""
+    em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_DAY3,))
+    res = em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_DAY3,), resume=True, size=96)
+    assert np.isfinite(res["embryo_day3"]["final_loss"])
+    meta = json.loads((tmp_path / "embryo_day3.json").read_text())
+    assert [h["input_size"] for h in meta["config"]["history"]] == [72, 96]
+    assert em.input_size(meta) == 96
+    pool = em.make_pool(em.NAME_DAY3, 3, 0, 0, jitter=False, size=96)
+    assert pool["density"].shape[-2:] == (24, 24)
+    assert torch.allclose(pool["density"].sum(dim=(1, 2, 3)), pool["cells"], atol=0.05)
 
 
 @pytest.mark.xfail(
