@@ -144,9 +144,114 @@ class DensityNet(nn.Module):
         return out
 
 
+class PolarNet(nn.Module):
+    """A :class:`SmallNet` on a polar view of a centred crop: the ring between radii ``r0`` and
+    ``r1`` (fractions of the crop's half-width) unrolled into an ``n_r`` x ``n_a`` strip.
+
+    A ring-shaped layer (the trophectoderm around a blastocyst) becomes a band whose cells lie side
+    by side along one axis; the strip is standardised per image. A quarter turn of the crop is a
+    circular shift of the strip and a flip reverses it, so the square's symmetry still holds.
+    """
+
+    grid: torch.Tensor
+
+    def __init__(
+        self,
+        in_ch: int,
+        heads: Mapping[str, int],
+        ring: tuple[float, float, int, int] = (0.45, 1.0, 24, 192),
+        widths: tuple[int, ...] = (16, 32, 48, 96),
+    ) -> None:
+        super().__init__()
+        r0, r1, n_r, n_a = ring
+        self.config = {
+            "arch": "polar",
+            "in_ch": in_ch,
+            "heads": dict(heads),
+            "widths": list(widths),
+            "ring": list(ring),
+        }
+        r = torch.linspace(float(r0), float(r1), int(n_r))
+        a = torch.arange(int(n_a)) * (2 * math.pi / int(n_a))
+        grid = torch.stack([r[:, None] * torch.cos(a)[None], r[:, None] * torch.sin(a)[None]], dim=-1)
+        self.register_buffer("grid", grid[None], persistent=False)
+        self.net = SmallNet(in_ch, heads, widths)
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        grid = self.grid.expand(x.shape[0], -1, -1, -1)
+        s = F.grid_sample(x, grid, mode="bilinear", align_corners=False)
+        s = (s - s.mean(dim=(2, 3), keepdim=True)) / (s.std(dim=(2, 3), keepdim=True) + 1e-3)
+        out: dict[str, torch.Tensor] = self.net(s)
+        return out
+
+
+class PairNet(nn.Module):
+    """A square-crop network and a second branch on the same input, saved and versioned as one model.
+
+    Outputs are the square network's; in eval mode each head in ``fuse`` is replaced by the log of
+    the mixed probabilities ``(1 - w) * p_square + w * p_branch`` (``w`` = ``fuse_weight``, chosen
+    on a validation stream), so its softmax is that mixture. In training mode nothing is mixed:
+    each part learns its heads on its own, which keeps the two opinions independent. The branch's
+    own outputs are also returned as ``branch_<head>`` (training reads them; the analyzers do not).
+    """
+
+    def __init__(
+        self, square: Mapping[str, Any], branch: Mapping[str, Any], fuse: tuple[str, ...], fuse_weight: float = 0.5
+    ) -> None:
+        super().__init__()
+        self.square = build_model(square)
+        self.branch = build_model(branch)
+        self.fuse = tuple(fuse)
+        self.fuse_weight = float(fuse_weight)
+        self.config = {
+            "arch": "pair",
+            "in_ch": square["in_ch"],
+            "heads": dict(square["heads"]),
+            "square": dict(square),
+            "branch": dict(branch),
+            "fuse": list(self.fuse),
+            "fuse_weight": self.fuse_weight,
+        }
+
+    def set_fuse_weight(self, w: float) -> None:
+        self.fuse_weight = float(w)
+        self.config["fuse_weight"] = self.fuse_weight
+
+    def freeze_square(self) -> None:
+        """Train only the branch: the square network's weights and batch-norm statistics stay fixed."""
+        for p in self.square.parameters():
+            p.requires_grad_(False)
+        self.square.eval()
+
+    def train(self, mode: bool = True) -> PairNet:
+        super().train(mode)
+        if not any(p.requires_grad for p in self.square.parameters()):
+            self.square.eval()
+        return self
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        out: dict[str, torch.Tensor] = dict(self.square(x))
+        extra = self.branch(x)
+        w = self.fuse_weight
+        for k in self.fuse if not self.training else ():  # in training each part learns on its own
+            p = (1 - w) * torch.softmax(out[k], dim=1) + w * torch.softmax(extra[k], dim=1)
+            out[k] = torch.log(p.clamp(min=1e-12))
+        out.update({f"branch_{k}": v for k, v in extra.items()})
+        return out
+
+
 def build_model(config: Mapping[str, Any], heads: Mapping[str, int] | None = None) -> Any:
-    """An untrained network from a saved ``config`` (SmallNet or DensityNet), optionally other heads."""
+    """An untrained network from a saved ``config``, optionally with other heads.
+
+    For a pair, ``heads`` are the square network's; the branch keeps its own.
+    """
     heads = config["heads"] if heads is None else heads
+    if config.get("arch") == "pair":
+        square = {**config["square"], "heads": dict(heads)}
+        return PairNet(square, config["branch"], tuple(config["fuse"]), float(config.get("fuse_weight", 0.5)))
+    if config.get("arch") == "polar":
+        ring = config["ring"]
+        return PolarNet(config["in_ch"], heads, (ring[0], ring[1], int(ring[2]), int(ring[3])), tuple(config["widths"]))
     if config.get("arch") == "density":
         return DensityNet(config["in_ch"], heads, tuple(config["widths"]), bool(config.get("dilated", False)))
     return SmallNet(config["in_ch"], heads, tuple(config["widths"]))
@@ -163,7 +268,7 @@ def with_heads(model: Any, heads: Mapping[str, int]) -> Any:
     own = new.state_dict()
     keep = {k: v for k, v in model.state_dict().items() if k in own and own[k].shape == v.shape}
     missing, _ = new.load_state_dict(keep, strict=False)
-    assert all(k.startswith("heads.") for k in missing), missing
+    assert all(k.startswith(("heads.", "square.heads.")) for k in missing), missing
     return new
 
 
@@ -470,12 +575,15 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
             f"{i}. {h['steps']} steps at learning rate {h['lr']}, {h['images']} images, generator version "
             f"{h.get('generator_version', '?')}, seed streams {h.get('seed_streams')}"
             + (f", {h['input_size']} px crops" if "input_size" in h else "")
+            + (f"; {h['branch']}" if "branch" in h else "")
         )
     lines += [
         "",
         "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N, pools=P)` per later "
         "stage (P = the stage's images / 3000)"
-        + (" (and `size=` the stage's crop size)." if any("input_size" in h for h in history) else "."),
+        + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
+        + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
+        + ".",
     ]
     return [*lines, ""]
 

@@ -167,6 +167,12 @@ def make_pool(
     return data
 
 
+def _graded(pool: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The blastocysts of a pool that carry ICM/TE grades (expansion >= 3)."""
+    keep = pool["te"] != IGNORE
+    return {k: v[keep] for k, v in pool.items()}
+
+
 def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
     # density map (pixel-wise) plus its sum against the true count; then the global heads
     return (
@@ -185,11 +191,47 @@ def _loss_blast(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> 
         + mnn.masked_ce(out["icm"], b["icm"], IGNORE)
         + mnn.masked_ce(out["te"], b["te"], IGNORE)
     )
-    if "aux" in out and "aux" in b:  # absent when fine-tuning on a data set with grades only
-        ok = torch.isfinite(b["aux"])
-        if bool(ok.any()):
-            loss = loss + 0.5 * F.smooth_l1_loss(out["aux"][ok], b["aux"][ok], beta=0.2)
+    for prefix in ("", "branch_"):  # a pair model's polar branch learns TE (and aux) on its own
+        if prefix and f"{prefix}te" in out:
+            loss = loss + mnn.masked_ce(out[f"{prefix}te"], b["te"], IGNORE)
+        if f"{prefix}aux" in out and "aux" in b:  # absent when fine-tuning on a data set with grades only
+            ok = torch.isfinite(b["aux"])
+            if bool(ok.any()):
+                loss = loss + 0.5 * F.smooth_l1_loss(out[f"{prefix}aux"][ok], b["aux"][ok], beta=0.2)
     return loss
+
+
+# The blastocyst's polar branch: the ring from 0.45 to 1.0 of the crop's half-width (the
+# trophectoderm lies near the rim at every expansion; the crop margin is 1.1 x the radius),
+# unrolled to 24 x 192. Its TE probabilities are mixed with the square network's.
+POLAR_HEADS = {"te": 3, "aux": 3}
+POLAR_RING = (0.45, 1.0, 24, 192)
+FUSE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
+
+
+def add_polar_branch(model: Any) -> mnn.PairNet:
+    """The blastocyst network as a pair with an untrained polar TE branch (or the pair it already is),
+    with the square part frozen: a polar stage trains the branch only."""
+    if not isinstance(model, mnn.PairNet):
+        pair = mnn.PairNet(model.config, mnn.PolarNet(1, POLAR_HEADS, POLAR_RING).config, ("te",))
+        pair.square.load_state_dict(model.state_dict())
+        model = pair
+    model.freeze_square()
+    return model
+
+
+def choose_fuse_weight(model: mnn.PairNet, data: Mapping[str, torch.Tensor]) -> tuple[float, dict[str, float]]:
+    """The branch's weight in the TE mixture with the best TE accuracy on ``data`` (a validation
+    pool), ties to the more even mixture; and each weight's accuracy."""
+    graded = data["te"] != IGNORE
+    rates = {}
+    for w in FUSE_WEIGHTS:
+        model.set_fuse_weight(w)
+        out = mnn.predict(model, data["x"][graded])
+        rates[w] = float((out["te"].argmax(1) == data["te"][graded]).float().mean())
+    best = max(FUSE_WEIGHTS, key=lambda w: (rates[w], -abs(w - 0.5)))
+    model.set_fuse_weight(best)
+    return best, {str(w): r for w, r in rates.items()}
 
 
 LOSSES: dict[str, Callable[..., torch.Tensor]] = {NAME_DAY3: _loss_day3, NAME_BLAST: _loss_blast}
@@ -275,6 +317,7 @@ def train(
     steps: int | None = None,
     pools: int = 4,
     size: int | None = None,
+    polar: bool = False,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
@@ -283,7 +326,16 @@ def train(
     A stage draws ``pools`` pools of freshly generated images, one after another.
     ``size`` is the stage's crop size (px; default: the kind's, or the resumed card's); the
     networks pool globally, so a later stage may change it, and the history records each stage's.
+    ``polar=True`` (blastocyst, resumed) is a stage that trains only a polar TE branch beside the
+    frozen network (adding it the first time), on images with a TE grade; the branch's weight in
+    the TE mixture is then chosen on the validation stream. Both are saved as one model.
     """
+    if polar and (not resume or set(names) != {NAME_BLAST}):
+        raise ParameterError(
+            "A polar stage continues trained blastocyst weights: use names=('embryo_blastocyst',), resume=True.",
+            code="INVALID_PARAMETER",
+            details={"param": "polar"},
+        )
     result: dict[str, Any] = {}
     for name in names:
         mnn.set_determinism(seed)
@@ -305,11 +357,14 @@ def train(
             for h in history:
                 h.setdefault("input_size", input_size(prev))
             model = mnn.with_heads(model, SPECS[name]["heads"])
+            if polar:
+                model = add_polar_branch(model)
         else:
             model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         crop = size or (int(history[-1]["input_size"]) if history else SPECS[name].get("size", SIZE))
         stream0 = TRAIN_STREAM + 10 * len(history)
-        lr = 1e-3 if history else 3e-3
+        new_branch = polar and not any(h.get("branch") for h in history)
+        lr = 1e-3 if history and not new_branch else 3e-3
         refreshed = [0]
 
         def refresh(
@@ -321,9 +376,11 @@ def train(
             crop: int = crop,
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += 1
-            return make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
+            pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
+            return _graded(pool) if polar else pool
 
-        data = make_pool(name, pool_n, seed, stream0, jitter=True, size=crop)
+        data = refresh(0)
+        refreshed[0] = 0
         tlog = mnn.train_loop(
             model,
             data,
@@ -344,6 +401,7 @@ def train(
                 "images": pool_n * (1 + refreshed[0]),
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
+                **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
             }
         )
         total_steps = sum(h["steps"] for h in history)
@@ -355,6 +413,11 @@ def train(
             readout, rates = choose_readout(model, valid)
             extra.update(count_readout=readout, count_readout_validation_within1=rates)
             log(f"count readout {readout} (validation within one: {rates})")
+        if isinstance(model, mnn.PairNet):
+            valid = make_pool(name, 3 * eval_n, seed + 2, VALID_STREAM, jitter=False, size=crop)
+            w, rates = choose_fuse_weight(model, valid)
+            extra.update(te_fuse_weight=w, te_fuse_validation_accuracy=rates)
+            log(f"TE mixture: branch weight {w} (validation TE accuracy: {rates})")
         held_out = make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False, size=crop)
         metrics = _metrics(name, model, held_out, readout)
         metrics["train_final_loss"] = tlog.final_loss
@@ -393,6 +456,15 @@ def train(
                         "Expansion is judged relative to the embryo in the frame; calibrated size (um_per_px) is "
                         "reported but not used by the network.",
                         "ICM/TE appearance is a simplified model of the Gardner descriptions.",
+                        *(
+                            [
+                                "TE probabilities mix the square network's with a polar branch's (the ring near "
+                                "the rim unrolled to a strip); the branch's weight was chosen on a validation "
+                                "stream. Both parts are this one model version."
+                            ]
+                            if isinstance(model, mnn.PairNet)
+                            else []
+                        ),
                         "The 'aux' head (log TE cells, log ICM cells, 10 x TE thickness / radius) only guides "
                         "training toward what the grades describe; the analyzer does not report it.",
                     ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
 import ml.embryo as embryo
+from ml import nn as mnn
 from ml.base import ParameterError
 from ml.embryo import generate, grading
 from ml.embryo import model as em
@@ -97,6 +99,34 @@ def test_a_resumed_stage_may_change_the_crop_size(tmp_path):
     pool = em.make_pool(em.NAME_DAY3, 3, 0, 0, jitter=False, size=96)
     assert pool["density"].shape[-2:] == (24, 24)
     assert torch.allclose(pool["density"].sum(dim=(1, 2, 3)), pool["cells"], atol=0.05)
+
+
+def test_a_polar_stage_trains_a_te_branch_beside_the_frozen_network(tmp_path):
+    """The branch is added to trained weights, the square network stays bit for bit, the TE
+    mixture weight is chosen on validation and recorded, and the analyzer runs the pair."""
+    with pytest.raises(ParameterError) as exc:
+        em.train(out_dir=tmp_path, smoke=True, names=(em.NAME_BLAST,), polar=True)
+    assert exc.value.code == "INVALID_PARAMETER"
+    em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_BLAST,))
+    square, _ = mnn.load_weights(em.NAME_BLAST, tmp_path)
+    res = em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_BLAST,), resume=True, polar=True)
+    assert np.isfinite(res[em.NAME_BLAST]["final_loss"])
+    pair, meta = mnn.load_weights(em.NAME_BLAST, tmp_path)
+    assert isinstance(pair, mnn.PairNet) and isinstance(pair.branch, mnn.PolarNet)
+    kept, before = pair.square.state_dict(), square.state_dict()
+    assert kept.keys() == before.keys() and all(torch.equal(kept[k], before[k]) for k in kept)
+    cfg = meta["config"]
+    assert cfg["te_fuse_weight"] == pair.fuse_weight and pair.fuse_weight in em.FUSE_WEIGHTS
+    assert set(cfg["te_fuse_validation_accuracy"]) == {str(w) for w in em.FUSE_WEIGHTS}
+    assert [bool(h.get("branch")) for h in cfg["history"]] == [False, True]
+    assert "polar branch" in (tmp_path / f"{em.NAME_BLAST}.md").read_text()
+    for f in mnn.WEIGHTS_DIR.glob(f"{em.NAME_DAY3}.*"):  # the analyzer loads both models
+        shutil.copy(f, tmp_path / f.name)
+    img, _ = generate.sample_blastocyst(HELDOUT_SEED, 4, stream=77)  # expansion 5: graded
+    analyzer = embryo.load_analyzer(tmp_path)
+    assert isinstance(analyzer.net5, mnn.PairNet)
+    d = analyzer.analyze([img], {"day": 5}).to_dict()
+    assert d["model"]["sha256"] == meta["sha256"] and d["interpretation"]["expansion"] in range(1, 7)
 
 
 @pytest.mark.xfail(

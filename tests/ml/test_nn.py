@@ -184,3 +184,75 @@ def test_acceptance_note_is_written_from_the_judged_figures() -> None:
         "Meets the project acceptance targets: accuracy 96.1%"
     )
     assert "not measured" in acceptance_note(judge({}, {"a": (">=", 0.9)})["acceptance"], {"a": "x"}, "n=0")
+
+
+def test_polar_view_unrolls_a_ring_and_keeps_the_squares_symmetry() -> None:
+    """A bright ring at 0.8 of the half-width lands in one band of the strip; a quarter turn of the
+    crop is a circular shift of the strip, so a network on it sees the same image."""
+    net = mnn.PolarNet(1, {"c": 2}, (0.45, 1.0, 12, 64), widths=(4, 8))
+    yy, xx = np.mgrid[0:64, 0:64]
+    r = np.hypot(xx - 31.5, yy - 31.5) / 32
+    x = torch.from_numpy(np.exp(-(((r - 0.8) / 0.05) ** 2)).astype(np.float32))[None, None]
+    strip = F.grid_sample(x, net.grid, mode="bilinear", align_corners=False)[0, 0]
+    radii = torch.linspace(0.45, 1.0, 12)
+    band = int(strip.mean(dim=1).argmax())
+    assert abs(float(radii[band]) - 0.8) < 0.06
+    assert float(strip.std(dim=1)[band]) < 0.05  # the same at every angle
+    turned = F.grid_sample(torch.rot90(x, 1, dims=(2, 3)), net.grid, mode="bilinear", align_corners=False)[0, 0]
+    shifts = [float((torch.roll(strip, s, dims=1) - turned).abs().max()) for s in range(64)]
+    assert min(shifts) < 1e-4
+
+
+def test_pair_mixes_the_fused_heads_probabilities_and_saves_as_one_model(tmp_path):
+    mnn.set_determinism(5)
+    square = mnn.SmallNet(1, {"e": 4, "t": 3}, widths=(4, 8))
+    branch = mnn.PolarNet(1, {"t": 3}, (0.45, 1.0, 8, 32), widths=(4, 8))
+    pair = mnn.PairNet(square.config, branch.config, ("t",), fuse_weight=0.3)
+    pair.square.load_state_dict(square.state_dict())
+    pair.eval()
+    square.eval()
+    x = torch.randn(3, 1, 24, 24)
+    out, own = pair(x), square(x)
+    assert torch.equal(out["e"], own["e"])  # unfused heads are the square network's
+    p = 0.7 * own["t"].softmax(1) + 0.3 * out["branch_t"].softmax(1)
+    assert torch.allclose(out["t"].softmax(1), p, atol=1e-6)
+    pair.set_fuse_weight(0.0)
+    assert torch.allclose(pair(x)["t"].softmax(1), own["t"].softmax(1), atol=1e-6)
+    pair.set_fuse_weight(0.3)
+    pair.train()
+    pair.square.eval()  # no dropout, so the square's outputs repeat
+    assert set(pair(x)) == {"e", "t", "branch_t"}
+    assert torch.equal(pair(x)["t"], pair.square(x)["t"])  # in training nothing is mixed
+    pair.freeze_square()
+    pair.train()
+    assert not pair.square.training and pair.branch.training  # frozen part keeps its batch-norm statistics
+    trained = mnn.train_loop(
+        pair,
+        {"x": torch.randn(16, 1, 24, 24), "y": torch.randint(0, 3, (16,))},
+        lambda o, b: F.cross_entropy(o["branch_t"], b["y"]),
+        steps=3,
+        batch_size=8,
+    )
+    assert math.isfinite(trained.final_loss)
+    kept, before = pair.square.state_dict(), square.state_dict()
+    assert kept.keys() == before.keys() and all(torch.equal(kept[k], before[k]) for k in kept)
+    mnn.write_model(
+        pair,
+        tmp_path,
+        name="pair",
+        version="0.1",
+        kind="test",
+        generator="g",
+        generator_version="1",
+        seed=0,
+        steps=3,
+        train_images=16,
+        metrics={},
+        intended_use="tests",
+        limitations=[],
+        labels={},
+    )
+    loaded, _ = mnn.load_weights("pair", tmp_path)
+    assert isinstance(loaded, mnn.PairNet) and loaded.fuse_weight == 0.3
+    pair.eval()
+    assert torch.allclose(loaded(x)["t"], pair(x)["t"], atol=2e-2)
