@@ -425,6 +425,24 @@ def load_weights(name: str, weights_dir: Path | None = None) -> tuple[Any, dict[
     return model, meta
 
 
+def resumed_history(prev: Mapping[str, Any], first_stream: int, input_size: int) -> list[dict[str, Any]]:
+    """The training stages a resumed card records; for a card written before stages were recorded,
+    its one stage rebuilt from the card (at the first learning rate, two seed streams). Every stage
+    names its crop size (``input_size`` for stages written before sizes were recorded)."""
+    history = [dict(h) for h in card_config(prev, "history", None) or []] or [
+        {
+            "steps": prev["steps"],
+            "lr": 3e-3,
+            "seed_streams": [first_stream, first_stream + 1],
+            "images": prev["training_data"]["images"],
+            "generator_version": prev["training_data"]["generator_version"],
+        }
+    ]
+    for h in history:
+        h.setdefault("input_size", input_size)
+    return history
+
+
 def card_config(meta: Mapping[str, Any], key: str, default: Any) -> Any:
     """A training choice recorded in a card's config (crop size, count readout, ...), or ``default``
     for cards written before that choice was recorded."""

@@ -88,17 +88,7 @@ def train(
     history: list[dict[str, Any]] = []
     if resume:
         model, prev = mnn.load_weights(NAME, out_dir)
-        history = list(prev.get("config", {}).get("history", [])) or [
-            {
-                "steps": prev["steps"],
-                "lr": 3e-3,
-                "seed_streams": [TRAIN_STREAM, TRAIN_STREAM + 1],
-                "images": prev["training_data"]["images"],
-                "generator_version": prev["training_data"]["generator_version"],
-            }
-        ]
-        for h in history:
-            h.setdefault("input_size", input_size(prev))
+        history = mnn.resumed_history(prev, TRAIN_STREAM, input_size(prev))
         model.train()
     else:
         model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})

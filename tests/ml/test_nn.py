@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -256,3 +257,19 @@ def test_pair_mixes_the_fused_heads_probabilities_and_saves_as_one_model(tmp_pat
     assert isinstance(loaded, mnn.PairNet) and loaded.fuse_weight == 0.3
     pair.eval()
     assert torch.allclose(loaded(x)["t"], pair(x)["t"], atol=2e-2)
+
+
+def test_resumed_history_rebuilds_an_unrecorded_first_stage_and_names_crop_sizes() -> None:
+    old_card: dict[str, Any] = {"steps": 1500, "training_data": {"images": 6000, "generator_version": "1.0"}}
+    (stage,) = mnn.resumed_history(old_card, 100, 72)
+    assert stage == {
+        "steps": 1500,
+        "lr": 3e-3,
+        "seed_streams": [100, 101],
+        "images": 6000,
+        "generator_version": "1.0",
+        "input_size": 72,
+    }
+    recorded: dict[str, Any] = {**old_card, "config": {"history": [{"steps": 1, "input_size": 96}, {"steps": 2}]}}
+    assert [h["input_size"] for h in mnn.resumed_history(recorded, 100, 72)] == [96, 72]
+    assert "input_size" not in recorded["config"]["history"][1]  # the card's record is not changed
