@@ -637,7 +637,7 @@ def _card(meta: Mapping[str, Any]) -> str:
     if meta.get("train_end_metrics"):
         lines += [
             "",
-            "Measured at the end of training (another held-out seed, single view, no test-time averaging):",
+            "Measured at the end of training (another held-out seed and sample):",
             "",
         ]
         lines += ["| metric | value |", "|---|---|"]

@@ -151,8 +151,8 @@ def test_shipped_blastocyst_expansion_and_icm_targets(shipped_metrics):
 
 
 @pytest.mark.xfail(
-    reason="targets not reached: blastocyst v2.0.0 measured expansion within one 97.2 %, TE 73.3 % here "
-    "(97.7 % and 70.0 % on n=600 seed 2027)"
+    reason="targets not reached: blastocyst v2.1.0 measured expansion within one 97.2 %, TE 83.3 % here "
+    "(97.7 % and 76.0 % on n=600 seed 2027: the TE target is not met on the larger sample)"
 )
 def test_shipped_blastocyst_within_one_and_te_targets(shipped_metrics):
     m = shipped_metrics["embryo_blastocyst"]
@@ -163,7 +163,7 @@ def test_shipped_blastocyst_within_one_and_te_targets(shipped_metrics):
 def test_shipped_blastocyst_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_blastocyst"]
     assert m["expansion_within1"] >= 0.95, m  # v1.0.0 measured 93.3 %
-    assert m["te_accuracy"] >= 0.68, m  # v1.0.0 measured 63.5 %
+    assert m["te_accuracy"] >= 0.78, m  # v1.0.0 measured 63.5 %, v2.0.0 73.3 % (no polar branch)
 
 
 def test_day3_result(analyzer):
