@@ -213,6 +213,12 @@ class PairNet(nn.Module):
             "fuse_weight": self.fuse_weight,
         }
 
+    @staticmethod
+    def mix(square: torch.Tensor, branch: torch.Tensor, w: float) -> torch.Tensor:
+        """Log of ``(1 - w) * softmax(square) + w * softmax(branch)`` (logits in, log-probabilities out)."""
+        p = (1 - w) * torch.softmax(square, dim=1) + w * torch.softmax(branch, dim=1)
+        return torch.log(p.clamp(min=1e-12))
+
     def set_fuse_weight(self, w: float) -> None:
         self.fuse_weight = float(w)
         self.config["fuse_weight"] = self.fuse_weight
@@ -234,8 +240,7 @@ class PairNet(nn.Module):
         extra = self.branch(x)
         w = self.fuse_weight
         for k in self.fuse if not self.training else ():  # in training each part learns on its own
-            p = (1 - w) * torch.softmax(out[k], dim=1) + w * torch.softmax(extra[k], dim=1)
-            out[k] = torch.log(p.clamp(min=1e-12))
+            out[k] = self.mix(out[k], extra[k], w)
         out.update({f"branch_{k}": v for k, v in extra.items()})
         return out
 
@@ -347,6 +352,15 @@ def train_loop(
     return TrainLog(steps=steps, final_loss=float(sum(tail) / len(tail)), seconds=time.time() - t0, losses=losses)
 
 
+SQUARE_VIEWS = [(k, f) for k in range(4) for f in (False, True)]  # quarter turns x flip: the square's symmetries
+
+
+def square_view(x: torch.Tensor, k: int, flip: bool) -> torch.Tensor:
+    """``x`` turned ``k`` quarter turns, then mirrored if ``flip``."""
+    v = torch.rot90(x, k, dims=(2, 3))
+    return torch.flip(v, dims=(3,)) if flip else v
+
+
 @torch.no_grad()
 def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 128, tta: bool = True) -> dict[str, torch.Tensor]:
     """Run the network in eval mode over ``x`` in batches; returns raw head outputs.
@@ -356,15 +370,12 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = 128, tta: bool 
     """
     model.eval()
     outs: dict[str, list[torch.Tensor]] = {}
-    views = [(k, f) for k in range(4) for f in (False, True)] if tta else [(0, False)]
+    views = SQUARE_VIEWS if tta else SQUARE_VIEWS[:1]
     for i in range(0, x.shape[0], batch_size):
         xb = x[i : i + batch_size]
         acc: dict[str, torch.Tensor] = {}
         for k, flip in views:
-            v = torch.rot90(xb, k, dims=(2, 3))
-            if flip:
-                v = torch.flip(v, dims=(3,))
-            for name, val in model(v).items():
+            for name, val in model(square_view(xb, k, flip)).items():
                 acc[name] = acc.get(name, 0) + val / len(views)
         for name, val in acc.items():
             outs.setdefault(name, []).append(val)

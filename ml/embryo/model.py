@@ -226,11 +226,17 @@ def choose_fuse_weight(model: mnn.PairNet, data: Mapping[str, torch.Tensor]) -> 
     """The branch's weight in the TE mixture with the best TE accuracy on ``data`` (a validation
     pool), ties to the more even mixture; and each weight's accuracy."""
     graded = data["te"] != IGNORE
-    rates = {}
-    for w in FUSE_WEIGHTS:
-        model.set_fuse_weight(w)
-        out = mnn.predict(model, data["x"][graded])
-        rates[w] = float((out["te"].argmax(1) == data["te"][graded]).float().mean())
+    x, truth = data["x"][graded], data["te"][graded]
+    model.eval()
+    model.set_fuse_weight(0.0)  # the fused head is then the square's own log-probabilities
+    hits = dict.fromkeys(FUSE_WEIGHTS, 0)
+    with torch.no_grad():
+        for i in range(0, x.shape[0], 128):  # each view once; every weight mixes the same outputs
+            outs = [model(mnn.square_view(x[i : i + 128], k, f)) for k, f in mnn.SQUARE_VIEWS]
+            for w in FUSE_WEIGHTS:
+                mixed = torch.stack([mnn.PairNet.mix(o["te"], o["branch_te"], w) for o in outs]).mean(dim=0)
+                hits[w] += int((mixed.argmax(1) == truth[i : i + 128]).sum())
+    rates = {w: hits[w] / max(int(graded.sum()), 1) for w in FUSE_WEIGHTS}
     best = max(FUSE_WEIGHTS, key=lambda w: (rates[w], -abs(w - 0.5)))
     model.set_fuse_weight(best)
     return best, {str(w): r for w, r in rates.items()}

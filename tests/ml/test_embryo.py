@@ -120,6 +120,14 @@ def test_a_polar_stage_trains_a_te_branch_beside_the_frozen_network(tmp_path):
     assert set(cfg["te_fuse_validation_accuracy"]) == {str(w) for w in em.FUSE_WEIGHTS}
     assert [bool(h.get("branch")) for h in cfg["history"]] == [False, True]
     assert "polar branch" in (tmp_path / f"{em.NAME_BLAST}.md").read_text()
+    pool = em.make_pool(em.NAME_BLAST, 18, 0, 5, jitter=False)
+    graded = pool["te"] != em.IGNORE
+    best, rates = em.choose_fuse_weight(pair, pool)
+    for w in em.FUSE_WEIGHTS:  # the one-pass selection scores each weight as the model then predicts
+        pair.set_fuse_weight(w)
+        te = mnn.predict(pair, pool["x"][graded])["te"].argmax(1)
+        assert rates[str(w)] == pytest.approx(float((te == pool["te"][graded]).float().mean()))
+    assert rates[str(best)] == max(rates.values())
     for f in mnn.WEIGHTS_DIR.glob(f"{em.NAME_DAY3}.*"):  # the analyzer loads both models
         shutil.copy(f, tmp_path / f.name)
     img, _ = generate.sample_blastocyst(HELDOUT_SEED, 4, stream=77)  # expansion 5: graded
