@@ -27,8 +27,9 @@ NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
 VERSIONS = {
     "embryo_day3": "1.2.0",  # 1.1: density-map cell count; 1.2: a count-class head and a validated readout
-    # 2.0: 112 px crops, auxiliary targets (TE/ICM cell numbers, TE thickness); 2.1: a polar TE branch
-    "embryo_blastocyst": "2.1.0",
+    # 2.0: 112 px crops, auxiliary targets (TE/ICM cell numbers, TE thickness); 2.1: a polar TE branch;
+    # 2.2: the branch trained one more stage
+    "embryo_blastocyst": "2.2.0",
 }
 SIZE = 72  # day-3 crop (px); the density grid is a quarter of it
 SIZE_BLAST = 112  # blastocyst crop: trophectoderm cell borders are a few pixels apart at native size
