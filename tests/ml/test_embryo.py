@@ -163,7 +163,8 @@ def test_shipped_blastocyst_expansion_icm_and_te_targets(shipped_metrics):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="target not reached: blastocyst v2.2.0 measured expansion within one 97.2 % here (97.7 % on n=600 seed 2027)",
+    reason="target not reached: blastocyst v2.2.0 measured expansion within one 97.2 % here "
+    "(97.7 % on n=600 seed 2027)",
 )
 def test_shipped_blastocyst_expansion_within_one_target(shipped_metrics):
     assert shipped_metrics["embryo_blastocyst"]["expansion_within1"] >= 0.98, shipped_metrics["embryo_blastocyst"]
