@@ -193,13 +193,12 @@ def _loss_blast(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> 
         + mnn.masked_ce(out["icm"], b["icm"], IGNORE)
         + mnn.masked_ce(out["te"], b["te"], IGNORE)
     )
-    for prefix in ("", "branch_"):  # a pair model's polar branch learns TE (and aux) on its own
-        if prefix and f"{prefix}te" in out:
-            loss = loss + mnn.masked_ce(out[f"{prefix}te"], b["te"], IGNORE)
-        if f"{prefix}aux" in out and "aux" in b:  # absent when fine-tuning on a data set with grades only
-            ok = torch.isfinite(b["aux"])
-            if bool(ok.any()):
-                loss = loss + 0.5 * F.smooth_l1_loss(out[f"{prefix}aux"][ok], b["aux"][ok], beta=0.2)
+    if "branch_te" in out:  # a pair model's polar branch learns TE (and aux) on its own
+        loss = loss + mnn.masked_ce(out["branch_te"], b["te"], IGNORE)
+    ok = torch.isfinite(b["aux"]) if "aux" in b else None  # no aux when fine-tuning on grades only
+    for key in ("aux", "branch_aux"):
+        if key in out and ok is not None and bool(ok.any()):
+            loss = loss + 0.5 * F.smooth_l1_loss(out[key][ok], b["aux"][ok], beta=0.2)
     return loss
 
 
@@ -374,12 +373,11 @@ def train(
             stream0: int = stream0,
             crop: int = crop,
         ) -> dict[str, torch.Tensor]:
-            refreshed[0] += 1
+            refreshed[0] += k > 0  # the first pool (k = 0) is not a refresh
             pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
             return _graded(pool) if polar else pool
 
         data = refresh(0)
-        refreshed[0] = 0
         tlog = mnn.train_loop(
             model,
             data,
