@@ -154,8 +154,8 @@ def timeit(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-def _b_analyzer_case(kind: str) -> tuple[Any, list[np.ndarray], dict[str, Any]] | str:
-    """An analyzer written by the other helper, with one of its own generated images."""
+def _b_analyzer_case(kind: str, day: int = 5) -> tuple[Any, list[np.ndarray], dict[str, Any]] | str:
+    """An analyzer written by the other helper, with one of its own generated images (embryo: of ``day``)."""
     import importlib
 
     from ml.registry import load_analyzer
@@ -165,8 +165,8 @@ def _b_analyzer_case(kind: str) -> tuple[Any, list[np.ndarray], dict[str, Any]] 
         gen = importlib.import_module(f"ml.{kind}.generate")
         if hasattr(gen, "sample"):
             img, truth = gen.sample(0, 0)
-        elif hasattr(gen, "sample_blastocyst"):  # embryo: a day-5 image
-            img, truth = gen.sample_blastocyst(0, 0)
+        elif hasattr(gen, "sample_blastocyst"):  # embryo: a day-3 or day-5 image
+            img, truth = gen.sample_day3(0, 0) if day == 3 else gen.sample_blastocyst(0, 0)
         else:  # fall back to the registry's synth(): one image written to a temporary folder
             import tempfile
 
@@ -181,7 +181,7 @@ def _b_analyzer_case(kind: str) -> tuple[Any, list[np.ndarray], dict[str, Any]] 
         return f"unavailable ({type(exc).__name__}: {str(exc)[:80]})"
     params = {k: truth[k] for k in ("um_per_px", "day") if isinstance(truth, dict) and k in truth}
     if kind == "embryo":
-        params.setdefault("day", 5)
+        params["day"] = day
     return analyzer, [img], params
 
 
@@ -234,10 +234,11 @@ def main() -> None:
         rows.append((f"sperm smear morphology {smear.shape[1]}x{smear.shape[0]}", w, c, "<= 0.100 s"))
     except Exception as exc:
         rows.append((f"sperm smear morphology: unavailable ({type(exc).__name__})", math.nan, math.nan, ""))
-    for kind in ("oocyte", "embryo"):
-        case = _b_analyzer_case(kind)
+    for kind, day in (("oocyte", 5), ("embryo", 5), ("embryo", 3)):
+        case = _b_analyzer_case(kind, day)
+        label = f"{kind} day {day}" if kind == "embryo" else kind
         if isinstance(case, str):
-            rows.append((f"{kind}: {case}", math.nan, math.nan, ""))
+            rows.append((f"{label}: {case}", math.nan, math.nan, ""))
             continue
         an, frames, params = case
 
@@ -245,7 +246,7 @@ def main() -> None:
             return an.analyze(frames, params)
 
         w, c = timeit(run, args.repeat)
-        rows.append((f"{kind} {frames[0].shape[1]}x{frames[0].shape[0]}", w, c, "<= 0.100 s"))
+        rows.append((f"{label} {frames[0].shape[1]}x{frames[0].shape[0]}", w, c, "<= 0.100 s"))
 
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, repeat {args.repeat}")
     print(f"{'case':58s} {'wall s':>8s} {'cpu s':>8s} {'/R50':>7s} {'/B4':>7s}  target")

@@ -38,6 +38,26 @@ def test_training_is_deterministic_and_finite():
     assert runs[0] == runs[1]
 
 
+def _save(model: torch.nn.Module, tmp_path, name: str) -> None:
+    """Weights and a card with placeholder training facts (the tests read the weights back)."""
+    mnn.write_model(
+        model,
+        tmp_path,
+        name=name,
+        version="0.1",
+        kind="test",
+        generator="g",
+        generator_version="1",
+        seed=0,
+        steps=1,
+        train_images=1,
+        metrics={},
+        intended_use="tests",
+        limitations=[],
+        labels={},
+    )
+
+
 def test_weights_roundtrip_checksum_and_card(tmp_path):
     mnn.set_determinism(0)
     model = mnn.SmallNet(1, {"c": 2}, widths=(4, 8))
@@ -73,22 +93,7 @@ def test_weights_roundtrip_checksum_and_card(tmp_path):
 
 def test_tampered_or_missing_weights_are_refused(tmp_path):
     model = mnn.SmallNet(1, {"c": 2}, widths=(4, 8))
-    mnn.write_model(
-        model,
-        tmp_path,
-        name="tiny",
-        version="0.1",
-        kind="t",
-        generator="g",
-        generator_version="1",
-        seed=0,
-        steps=1,
-        train_images=1,
-        metrics={},
-        intended_use="",
-        limitations=[],
-        labels={},
-    )
+    _save(model, tmp_path, "tiny")
     with open(tmp_path / "tiny.pt", "ab") as fh:
         fh.write(b"x")
     with pytest.raises(MLError) as exc:
@@ -237,22 +242,7 @@ def test_pair_mixes_the_fused_heads_probabilities_and_saves_as_one_model(tmp_pat
     assert math.isfinite(trained.final_loss)
     kept, before = pair.square.state_dict(), square.state_dict()
     assert kept.keys() == before.keys() and all(torch.equal(kept[k], before[k]) for k in kept)
-    mnn.write_model(
-        pair,
-        tmp_path,
-        name="pair",
-        version="0.1",
-        kind="test",
-        generator="g",
-        generator_version="1",
-        seed=0,
-        steps=3,
-        train_images=16,
-        metrics={},
-        intended_use="tests",
-        limitations=[],
-        labels={},
-    )
+    _save(pair, tmp_path, "pair")
     loaded, _ = mnn.load_weights("pair", tmp_path)
     assert isinstance(loaded, mnn.PairNet) and loaded.fuse_weight == 0.3
     pair.eval()
@@ -277,22 +267,7 @@ def test_pair_averages_the_outputs_it_names_and_keeps_them_when_loaded(tmp_path)
         out["n"],
         atol=1e-6,
     )
-    mnn.write_model(
-        pair,
-        tmp_path,
-        name="avg",
-        version="0.1",
-        kind="test",
-        generator="g",
-        generator_version="1",
-        seed=0,
-        steps=0,
-        train_images=0,
-        metrics={},
-        intended_use="tests",
-        limitations=[],
-        labels={},
-    )
+    _save(pair, tmp_path, "avg")
     loaded, _ = mnn.load_weights("avg", tmp_path)
     assert loaded.average == ("count", "f") and torch.allclose(loaded(x)["count"], out["count"], atol=5e-2)
 
