@@ -634,11 +634,7 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N, pools=P)` per later "
         "stage (P = the stage's images / 3000)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
-        + (
-            " (and `branch=True` for a branch stage: `--branch` on the command line)"
-            if any("branch" in h for h in history)
-            else ""
-        )
+        + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
         + ".",
     ]
     return [*lines, ""]
