@@ -1,7 +1,7 @@
 """Command line: ``python -m ml synth|train|evaluate|models|analyze``. Kinds go through ml.registry.
 
 python -m ml synth KIND --n N --out DIR [--seed S]
-python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--resume] [--model NAME] [--branch]
+python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--resume] [--model NAME] [--polar]
 python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
@@ -62,9 +62,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) != (args.format is None):
         raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
     if args.data is not None:
-        if args.smoke or args.resume or args.model or args.branch:
+        if args.smoke or args.resume or args.model or args.polar:
             raise ParameterError(
-                "--smoke, --resume, --model and --branch apply to training on generated images, not --data."
+                "--smoke, --resume, --model and --polar apply to training on generated images, not --data."
             )
         from ml.importers import finetune
 
@@ -79,8 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         kwargs["steps"] = args.steps
     if args.model is not None:
         kwargs["model"] = args.model
-    if args.branch:
-        kwargs["branch"] = True
+    if args.polar:
+        kwargs["polar"] = True
     train = kind_module(args.kind).train
     unsupported = sorted(k for k in kwargs if k not in inspect.signature(train).parameters)
     if unsupported:
@@ -155,10 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from the weights in --out on fresh images")
     t.add_argument("--model", default=None, help="embryo only: embryo_day3 or embryo_blastocyst")
     t.add_argument(
-        "--branch",
+        "--polar",
         action="store_true",
-        help="embryo, with --resume and --model: a stage training the model's second network (blastocyst: "
-        "the polar TE branch; day 3: a wider counter) beside the frozen first",
+        help="embryo blastocyst, with --resume: a stage training the polar TE branch beside the frozen network",
     )
     t.add_argument("--data", default=None, help="fine-tune on this labelled data set instead of generated images")
     t.add_argument("--format", default=None, choices=("blasto2k", "folder"), help="layout of --data")

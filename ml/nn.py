@@ -189,26 +189,19 @@ class PairNet(nn.Module):
     """A square-crop network and a second branch on the same input, saved and versioned as one model.
 
     Outputs are the square network's; in eval mode each head in ``fuse`` is replaced by the log of
-    the mixed probabilities ``(1 - w) * p_square + w * p_branch`` and each output in ``average`` by
-    ``(1 - w) * square + w * branch`` (``w`` = ``fuse_weight``, chosen on a validation stream). In
-    training mode nothing is mixed: each part learns its heads on its own, which keeps the two
-    opinions independent. The branch's own outputs are also returned as ``branch_<head>`` (training
-    reads them; the analyzers do not).
+    the mixed probabilities ``(1 - w) * p_square + w * p_branch`` (``w`` = ``fuse_weight``, chosen
+    on a validation stream), so its softmax is that mixture. In training mode nothing is mixed:
+    each part learns its heads on its own, which keeps the two opinions independent. The branch's
+    own outputs are also returned as ``branch_<head>`` (training reads them; the analyzers do not).
     """
 
     def __init__(
-        self,
-        square: Mapping[str, Any],
-        branch: Mapping[str, Any],
-        fuse: tuple[str, ...],
-        fuse_weight: float = 0.5,
-        average: tuple[str, ...] = (),
+        self, square: Mapping[str, Any], branch: Mapping[str, Any], fuse: tuple[str, ...], fuse_weight: float = 0.5
     ) -> None:
         super().__init__()
         self.square = build_model(square)
         self.branch = build_model(branch)
         self.fuse = tuple(fuse)
-        self.average = tuple(average)
         self.fuse_weight = float(fuse_weight)
         self.config = {
             "arch": "pair",
@@ -217,7 +210,6 @@ class PairNet(nn.Module):
             "square": dict(square),
             "branch": dict(branch),
             "fuse": list(self.fuse),
-            "average": list(self.average),
             "fuse_weight": self.fuse_weight,
         }
 
@@ -226,19 +218,6 @@ class PairNet(nn.Module):
         """Log of ``(1 - w) * softmax(square) + w * softmax(branch)`` (logits in, log-probabilities out)."""
         p = (1 - w) * torch.softmax(square, dim=1) + w * torch.softmax(branch, dim=1)
         return torch.log(p.clamp(min=1e-12))
-
-    def combine(self, out: Mapping[str, torch.Tensor], w: float) -> dict[str, torch.Tensor]:
-        """``out`` (square outputs and ``branch_<head>``) with the fused and averaged heads mixed at ``w``.
-
-        Mixing again an output already mixed at ``w = 0`` gives the mixture at ``w``: a weight can be
-        chosen from one pass over the data.
-        """
-        mixed = dict(out)
-        for k in self.fuse:
-            mixed[k] = self.mix(out[k], out[f"branch_{k}"], w)
-        for k in self.average:
-            mixed[k] = (1 - w) * out[k] + w * out[f"branch_{k}"]
-        return mixed
 
     def set_fuse_weight(self, w: float) -> None:
         self.fuse_weight = float(w)
@@ -258,8 +237,12 @@ class PairNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         out: dict[str, torch.Tensor] = dict(self.square(x))
-        out.update({f"branch_{k}": v for k, v in self.branch(x).items()})
-        return out if self.training else self.combine(out, self.fuse_weight)  # in training each part learns alone
+        extra = self.branch(x)
+        w = self.fuse_weight
+        for k in self.fuse if not self.training else ():  # in training each part learns on its own
+            out[k] = self.mix(out[k], extra[k], w)
+        out.update({f"branch_{k}": v for k, v in extra.items()})
+        return out
 
 
 def build_model(config: Mapping[str, Any], heads: Mapping[str, int] | None = None) -> Any:
@@ -270,13 +253,7 @@ def build_model(config: Mapping[str, Any], heads: Mapping[str, int] | None = Non
     heads = config["heads"] if heads is None else heads
     if config.get("arch") == "pair":
         square = {**config["square"], "heads": dict(heads)}
-        return PairNet(
-            square,
-            config["branch"],
-            tuple(config["fuse"]),
-            float(config.get("fuse_weight", 0.5)),
-            tuple(config.get("average", ())),
-        )
+        return PairNet(square, config["branch"], tuple(config["fuse"]), float(config.get("fuse_weight", 0.5)))
     if config.get("arch") == "polar":
         ring = config["ring"]
         return PolarNet(config["in_ch"], heads, (ring[0], ring[1], int(ring[2]), int(ring[3])), tuple(config["widths"]))

@@ -125,7 +125,6 @@ SPECS: dict[str, dict[str, Any]] = {
         "heads": {"frag": 1, "uneven": 2, "mn": 2, "ncls": N_COUNT},
         "float": {"frag", "cells"},
         "density": True,
-        "widths": (16, 32, 48, 64),
     },
     NAME_BLAST: {
         "sample": gen.sample_blastocyst,
@@ -170,23 +169,13 @@ def make_pool(
     return data
 
 
-def _graded(pool: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def _graded(pool: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The blastocysts of a pool that carry ICM/TE grades (expansion >= 3)."""
     keep = pool["te"] != IGNORE
     return {k: v[keep] for k, v in pool.items()}
 
 
-def _branch_outputs(out: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """A pair model's branch outputs under the heads' own names (empty for a single network)."""
-    return {k.removeprefix("branch_"): v for k, v in out.items() if k.startswith("branch_")}
-
-
 def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    branch = _branch_outputs(out)  # a pair model's second counter learns the same targets on its own
-    return _loss_day3_net(out, b) + (_loss_day3_net(branch, b) if branch else 0.0)
-
-
-def _loss_day3_net(out: Mapping[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
     # density map (pixel-wise) plus its sum against the true count; then the global heads
     return (
         100.0 * F.mse_loss(out["density"], b["density"])
@@ -222,71 +211,32 @@ POLAR_RING = (0.45, 1.0, 24, 320)
 FUSE_WEIGHTS = (0.0, 0.2, 0.35, 0.5, 0.65, 0.8, 1.0)
 
 
-# The day-3 counter's branch: a wider density network (24-96 channels against 16-64), trained
-# beside the frozen original; counts, density maps and fragmentation are averaged, class heads
-# mixed. From scratch for 2000 steps the wider net alone scored 79.3 % within one cell on the
-# validation stream against 77.2 % for the original widths.
-DAY3_BRANCH_WIDTHS = (24, 48, 72, 96)
-
-
-def _branch(name: str) -> dict[str, Any]:
-    """What a branch stage adds to ``name``: the branch's config, the heads mixed as probabilities
-    (``fuse``) and linearly (``average``), whether it trains on graded images only, and its card line."""
-    if name == NAME_BLAST:
-        return {
-            "config": mnn.PolarNet(1, POLAR_HEADS, POLAR_RING).config,
-            "fuse": ("te",),
-            "average": (),
-            "graded_only": True,
-            "about": "polar TE branch only (square network frozen), graded images",
-        }
-    return {
-        "config": mnn.DensityNet(1, SPECS[name]["heads"], DAY3_BRANCH_WIDTHS).config,
-        "fuse": ("ncls", "uneven", "mn"),
-        "average": ("density", "count", "frag"),
-        "graded_only": False,
-        "about": f"wider counting network {list(DAY3_BRANCH_WIDTHS)} only (first network frozen)",
-    }
-
-
-def add_branch(model: Any, name: str) -> mnn.PairNet:
-    """The network as a pair with an untrained branch (or the pair it already is), with the first
-    network frozen: a branch stage trains the branch only."""
+def add_polar_branch(model: Any) -> mnn.PairNet:
+    """The blastocyst network as a pair with an untrained polar TE branch (or the pair it already is),
+    with the square part frozen: a polar stage trains the branch only."""
     if not isinstance(model, mnn.PairNet):
-        spec = _branch(name)
-        pair = mnn.PairNet(model.config, spec["config"], spec["fuse"], average=spec["average"])
+        pair = mnn.PairNet(model.config, mnn.PolarNet(1, POLAR_HEADS, POLAR_RING).config, ("te",))
         pair.square.load_state_dict(model.state_dict())
         model = pair
     model.freeze_square()
     return model
 
 
-def _branch_score(name: str, out: Mapping[str, torch.Tensor], data: Mapping[str, torch.Tensor]) -> float:
-    """What a branch's weight is chosen for: TE accuracy (blastocyst), or the best count readout's
-    within-one rate (day 3)."""
-    if name == NAME_BLAST:
-        return float((out["te"].argmax(1) == data["te"]).float().mean())
-    return max(_count_metrics(out, data["cells"], r)["within1"] for r in READOUTS)
-
-
-def choose_fuse_weight(
-    model: mnn.PairNet, data: Mapping[str, torch.Tensor], name: str = NAME_BLAST
-) -> tuple[float, dict[str, float]]:
-    """The branch's weight in the mixture with the best score on ``data`` (a validation pool; for
-    the blastocyst its graded images), ties to the more even mixture; and each weight's score."""
-    if name == NAME_BLAST:
-        data = _graded(data)
+def choose_fuse_weight(model: mnn.PairNet, data: Mapping[str, torch.Tensor]) -> tuple[float, dict[str, float]]:
+    """The branch's weight in the TE mixture with the best TE accuracy on ``data`` (a validation
+    pool), ties to the more even mixture; and each weight's accuracy."""
+    graded = data["te"] != IGNORE
+    x, truth = data["x"][graded], data["te"][graded]
     model.eval()
-    model.set_fuse_weight(0.0)  # the mixed outputs are then the first network's own
-    outs: list[list[dict[str, torch.Tensor]]] = []
-    with torch.no_grad():  # each view once; every weight mixes the same outputs
-        for i in range(0, data["x"].shape[0], 128):
-            outs.append([model(mnn.square_view(data["x"][i : i + 128], k, f)) for k, f in mnn.SQUARE_VIEWS])
-    rates = {}
-    for w in FUSE_WEIGHTS:
-        mixed = [[model.combine(o, w) for o in views] for views in outs]
-        out = {k: torch.cat([torch.stack([o[k] for o in views]).mean(dim=0) for views in mixed]) for k in mixed[0][0]}
-        rates[w] = _branch_score(name, out, data)
+    model.set_fuse_weight(0.0)  # the fused head is then the square's own log-probabilities
+    hits = dict.fromkeys(FUSE_WEIGHTS, 0)
+    with torch.no_grad():
+        for i in range(0, x.shape[0], 128):  # each view once; every weight mixes the same outputs
+            outs = [model(mnn.square_view(x[i : i + 128], k, f)) for k, f in mnn.SQUARE_VIEWS]
+            for w in FUSE_WEIGHTS:
+                mixed = torch.stack([mnn.PairNet.mix(o["te"], o["branch_te"], w) for o in outs]).mean(dim=0)
+                hits[w] += int((mixed.argmax(1) == truth[i : i + 128]).sum())
+    rates = {w: hits[w] / max(int(graded.sum()), 1) for w in FUSE_WEIGHTS}
     best = max(FUSE_WEIGHTS, key=lambda w: (rates[w], -abs(w - 0.5)))
     model.set_fuse_weight(best)
     return best, {str(w): r for w, r in rates.items()}
@@ -375,7 +325,7 @@ def train(
     steps: int | None = None,
     pools: int = 4,
     size: int | None = None,
-    branch: bool = False,
+    polar: bool = False,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
@@ -384,16 +334,15 @@ def train(
     A stage draws ``pools`` pools of freshly generated images, one after another.
     ``size`` is the stage's crop size (px; default: the kind's, or the resumed card's); the
     networks pool globally, so a later stage may change it, and the history records each stage's.
-    ``branch=True`` (one model, resumed) is a stage that trains only a second network beside the
-    frozen one (adding it the first time): for the blastocyst a polar TE branch, on images with a TE
-    grade; for day 3 a wider counting network. The branch's weight in the mixture is then chosen on
-    the validation stream. Both are saved as one model.
+    ``polar=True`` (blastocyst, resumed) is a stage that trains only a polar TE branch beside the
+    frozen network (adding it the first time), on images with a TE grade; the branch's weight in
+    the TE mixture is then chosen on the validation stream. Both are saved as one model.
     """
-    if branch and (not resume or len(names) != 1):
+    if polar and (not resume or set(names) != {NAME_BLAST}):
         raise ParameterError(
-            "A branch stage continues one trained model: name it (embryo_day3 or embryo_blastocyst) and resume.",
+            "A polar stage continues trained blastocyst weights: use names=('embryo_blastocyst',), resume=True.",
             code="INVALID_PARAMETER",
-            details={"param": "branch"},
+            details={"param": "polar"},
         )
     result: dict[str, Any] = {}
     for name in names:
@@ -406,14 +355,13 @@ def train(
             model, prev = mnn.load_weights(name, out_dir)
             history = mnn.resumed_history(prev, TRAIN_STREAM, input_size(prev))
             model = mnn.with_heads(model, SPECS[name]["heads"])
-            if branch:
-                model = add_branch(model, name)
+            if polar:
+                model = add_polar_branch(model)
         else:
-            heads = SPECS[name]["heads"]
-            model = mnn.DensityNet(1, heads, SPECS[name]["widths"]) if dens else mnn.SmallNet(1, heads)
+            model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         crop = size or (int(history[-1]["input_size"]) if history else SPECS[name].get("size", SIZE))
         stream0 = TRAIN_STREAM + 10 * len(history)
-        new_branch = branch and not any(h.get("branch") for h in history)
+        new_branch = polar and not any(h.get("branch") for h in history)
         lr = 1e-3 if history and not new_branch else 3e-3
         refreshed = [0]
 
@@ -427,7 +375,7 @@ def train(
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += k > 0  # the first pool (k = 0) is not a refresh
             pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
-            return _graded(pool) if branch and _branch(name)["graded_only"] else pool
+            return _graded(pool) if polar else pool
 
         data = refresh(0)
         tlog = mnn.train_loop(
@@ -450,25 +398,23 @@ def train(
                 "images": pool_n * (1 + refreshed[0]),
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
-                **({"branch": _branch(name)["about"]} if branch else {}),
+                **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
             }
         )
         total_steps = sum(h["steps"] for h in history)
         day3 = name == NAME_DAY3
         extra: dict[str, Any] = {"input_size": crop, "margin": MARGIN, "history": history}
         readout = "density"
-        pair = isinstance(model, mnn.PairNet)
-        if day3 or pair:  # a pair's weight is chosen on more images (the blastocyst's graded ones)
-            valid = make_pool(name, 3 * eval_n if pair else eval_n, seed + 2, VALID_STREAM, jitter=False, size=crop)
-        if pair:
-            w, rates = choose_fuse_weight(model, valid, name)
-            what = "count" if day3 else "te"
-            extra.update({f"{what}_fuse_weight": w, f"{what}_fuse_validation_accuracy": rates})
-            log(f"{what} mixture: branch weight {w} (validation: {rates})")
         if day3:
+            valid = make_pool(name, eval_n, seed + 2, VALID_STREAM, jitter=False, size=crop)
             readout, rates = choose_readout(model, valid)
             extra.update(count_readout=readout, count_readout_validation_within1=rates)
             log(f"count readout {readout} (validation within one: {rates})")
+        if isinstance(model, mnn.PairNet):
+            valid = make_pool(name, 3 * eval_n, seed + 2, VALID_STREAM, jitter=False, size=crop)
+            w, rates = choose_fuse_weight(model, valid)
+            extra.update(te_fuse_weight=w, te_fuse_validation_accuracy=rates)
+            log(f"TE mixture: branch weight {w} (validation TE accuracy: {rates})")
         held_out = make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False, size=crop)
         metrics = _metrics(name, model, held_out, readout)
         metrics["train_final_loss"] = tlog.final_loss
@@ -501,15 +447,6 @@ def train(
                         "Cell counts above 10 (compacting embryos) are outside the training range.",
                         f"The cell count is read as '{readout}' (chosen on a validation stream): the sum of a "
                         "predicted density map (one unit per cell centre), a count-class head, or both.",
-                        *(
-                            [
-                                "Every output averages two networks (the second wider, trained beside the frozen "
-                                "first); the second's weight was chosen on a validation stream. Both parts are "
-                                "this one model version."
-                            ]
-                            if pair
-                            else []
-                        ),
                     ]
                     if day3
                     else [
@@ -522,7 +459,7 @@ def train(
                                 "the rim unrolled to a strip); the branch's weight was chosen on a validation "
                                 "stream. Both parts are this one model version."
                             ]
-                            if pair
+                            if isinstance(model, mnn.PairNet)
                             else []
                         ),
                         "The 'aux' head (log TE cells, log ICM cells, 10 x TE thickness / radius) only guides "

@@ -128,9 +128,9 @@ def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
     code, res = _run(capsys, "train", "embryo", "--model", "embryo_day4", "--out", str(tmp_path))
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
-    code, res = _run(capsys, "train", "oocyte", "--branch", "--resume", "--out", str(tmp_path))
+    code, res = _run(capsys, "train", "oocyte", "--polar", "--resume", "--out", str(tmp_path))
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
-    code, res = _run(capsys, "train", "embryo", "--branch", "--resume", "--out", str(tmp_path))  # both models
+    code, res = _run(capsys, "train", "embryo", "--polar", "--resume", "--out", str(tmp_path))  # both models
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
     code, res = _run(capsys, "train", "oocyte", "--steps", "0", "--out", str(tmp_path))
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"

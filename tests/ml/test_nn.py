@@ -249,29 +249,6 @@ def test_pair_mixes_the_fused_heads_probabilities_and_saves_as_one_model(tmp_pat
     assert torch.allclose(loaded(x)["t"], pair(x)["t"], atol=2e-2)
 
 
-def test_pair_averages_the_outputs_it_names_and_keeps_them_when_loaded(tmp_path):
-    mnn.set_determinism(6)
-    first = mnn.DensityNet(1, {"n": 3, "f": 1}, widths=(4, 8, 8, 8))
-    pair = mnn.PairNet(
-        first.config, mnn.DensityNet(1, {"n": 3, "f": 1}, widths=(6, 8, 12, 12)).config, ("n",), 0.25, ("count", "f")
-    )
-    pair.eval()
-    x = torch.randn(2, 1, 32, 32)
-    out, a, b = pair(x), pair.square(x), pair.branch(x)
-    for k in ("count", "f"):
-        assert torch.allclose(out[k], 0.75 * a[k] + 0.25 * b[k], atol=1e-6)
-    assert torch.equal(out["density"], a["density"])  # not named: the first network's
-    assert torch.allclose(out["n"].softmax(1), 0.75 * a["n"].softmax(1) + 0.25 * b["n"].softmax(1), atol=1e-6)
-    assert torch.allclose(
-        pair.combine(pair.combine(dict(a, **{f"branch_{k}": v for k, v in b.items()}), 0.0), 0.25)["n"],
-        out["n"],
-        atol=1e-6,
-    )
-    _save(pair, tmp_path, "avg")
-    loaded, _ = mnn.load_weights("avg", tmp_path)
-    assert loaded.average == ("count", "f") and torch.allclose(loaded(x)["count"], out["count"], atol=5e-2)
-
-
 def test_resumed_history_rebuilds_an_unrecorded_first_stage_and_names_crop_sizes() -> None:
     old_card: dict[str, Any] = {"steps": 1500, "training_data": {"images": 6000, "generator_version": "1.0"}}
     (stage,) = mnn.resumed_history(old_card, 100, 72)
