@@ -205,6 +205,10 @@ class Track:
     start: int
     points: list[tuple[float, float]] = field(default_factory=list)  # x, y in um, one per frame
     observed: list[bool] = field(default_factory=list)
+    # per point: the head's own detection. Merged frames (one blob for two heads) are observed, not
+    # placed: a track coasts through them on its prediction, and once a detection places it again
+    # its points there are interpolated between the two placed ones.
+    placed: list[bool] = field(default_factory=list)
     last_seen: int = 0
     n_strong: int = 0  # observations above the still-image threshold
     confirmed: bool = False  # seen CONFIRM frames in a row: may bridge gaps
@@ -236,12 +240,15 @@ def link(
     * Tracks seen in the previous frame choose first, nearest first; a track bridging a gap must
       not take the head of a track that is following it frame by frame.
     * A track bridges gaps only once confirmed (``CONFIRM`` detections in a row), so a chain of
-      noise peaks does not live on from gap to gap.
+      noise peaks does not live on from gap to gap; and only to a strong detection (``strong``), so
+      a head that vanishes is not continued by a weak peak nearby (its own tail, debris).
     * Two heads passing over each other give one detection between them. When it is the nearest
       detection of two confirmed tracks whose predictions both lie within ``settings.merge_um`` of
       it, both tracks coast on their predictions (the head is seen, its position is not): a still
       head stays put and a swimming one keeps its course, instead of one track taking the blob and
-      following it off with the other sperm.
+      following it off with the other sperm. Once a detection places such a track again, its
+      points in between are interpolated; a track not placed again ends at its last placed point
+      (coasted positions are guesses).
     """
     gate = settings.gate_speed_um_s / fps
     active: list[Track] = []
@@ -256,6 +263,8 @@ def link(
             d = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
             reach = (gate * gaps)[:, None] + 0.5
             ok = (d <= reach) & (np.linalg.norm(last[:, None, :] - pts[None, :, :], axis=2) <= reach)
+            if strong is not None:  # a track bridges a gap only to a strong detection
+                ok &= (gaps[:, None] <= 1) | np.asarray(strong[t], dtype=bool)[None, :]
             used_t = np.zeros(len(active), dtype=bool)
             confirmed = np.array([tr.confirmed for tr in active])
             # merged heads: one detection is the nearest of two or more confirmed, live tracks
@@ -269,7 +278,7 @@ def link(
                 assigned_det[b] = True
                 for a in group:
                     used_t[a] = True
-                    _extend(active[a], t, pred[a], strong is None or bool(strong[t][b]))
+                    _extend(active[a], t, pred[a], strong is None or bool(strong[t][b]), placed=False)
             ti, di = np.nonzero(ok & ~used_t[:, None] & ~assigned_det[None, :])
             order = np.lexsort((d[ti, di], gaps[ti]))
             for k in order:
@@ -294,26 +303,39 @@ def link(
                     start=t,
                     points=[(float(pts[b, 0]), float(pts[b, 1]))],
                     observed=[True],
+                    placed=[True],
                     last_seen=t,
                     n_strong=n_strong,
                 )
             )
     done.extend(active)
-    # trailing unobserved frames were never appended (points only grow on a detection)
+    # a track ends at its last placed point: frames it only coasted through at the end are dropped
+    # (trailing missed frames were never appended: points only grow on a detection)
+    for tr in done:
+        keep = len(tr.placed) - tr.placed[::-1].index(True)
+        del tr.points[keep:], tr.observed[keep:], tr.placed[keep:]
     return sorted(done, key=lambda tr: (tr.start, tr.points[0]))
 
 
-def _extend(tr: Track, t: int, p_new: np.ndarray, strong: bool) -> None:
-    """Add the head position of frame t to a track, interpolating over the frames it was missed."""
+def _extend(tr: Track, t: int, p_new: np.ndarray, strong: bool, placed: bool = True) -> None:
+    """Add the head position of frame t to a track. Frames since its last placed point (missed, or
+    merged and coasted through) are interpolated between that point and a placed ``p_new``."""
     missing = t - tr.end - 1
-    if missing > 0:
-        p_old = np.asarray(tr.points[-1])
-        for j in range(1, missing + 1):
-            q = p_old + (p_new - p_old) * j / (missing + 1)
-            tr.points.append((float(q[0]), float(q[1])))
-            tr.observed.append(False)
+    for _ in range(missing):
+        tr.points.append(tr.points[-1])
+        tr.observed.append(False)
+        tr.placed.append(False)
     tr.points.append((float(p_new[0]), float(p_new[1])))
     tr.observed.append(True)
+    tr.placed.append(placed)
+    if placed:
+        k = len(tr.placed) - 2  # the previous placed point (a track starts at one)
+        while not tr.placed[k]:
+            k -= 1
+        p_old, n = np.asarray(tr.points[k]), len(tr.points) - 1 - k
+        for j in range(1, n):
+            q = p_old + (np.asarray(p_new) - p_old) * j / n
+            tr.points[k + j] = (float(q[0]), float(q[1]))
     tr.n_strong += int(strong)
     tr.last_seen = t
     if not tr.confirmed and len(tr.observed) >= CONFIRM and all(tr.observed[-CONFIRM:]):

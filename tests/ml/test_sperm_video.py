@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -292,6 +293,79 @@ def test_a_still_head_keeps_its_track_when_a_sperm_swims_over_it() -> None:
     assert np.abs(rest - still).max() < 0.5
     assert kinematics(rest, fps)["grade"] == "d"
     assert kinematics(swim, fps)["grade"] == "a"
+
+
+def _over_a_still_head(swimmer_at: Any, n: int = 30) -> tuple[list[np.ndarray], list[bool]]:
+    """Detections per frame of a still head at (100, 100) and a swimmer (None: not seen); one blob
+    between them, pulled towards the still head, while they are closer than 3 um. Also which
+    frames were merged."""
+    still = np.array([100.0, 100.0])
+    frames, merged = [], []
+    for t in range(n):
+        swimmer = swimmer_at(t)
+        close = swimmer is not None and np.linalg.norm(swimmer - still) < 3.0
+        merged.append(close)
+        if close:
+            frames.append(np.array([0.6 * still + 0.4 * swimmer]))
+        else:
+            frames.append(np.array([still] + ([] if swimmer is None else [swimmer])))
+    return frames, merged
+
+
+def test_frames_a_track_coasted_through_are_placed_between_its_detections() -> None:
+    """In merged frames a track coasts on its prediction. A swimmer that slows down while merged is
+    placed again after; its points in between lie on the segment joining the two placed ones, not
+    where the coasting went (ahead of it, at the old speed)."""
+    fps = 50.0
+
+    def swimmer_at(t: int) -> np.ndarray:  # 60 um/s along x, 30 um/s from frame 5 (merged)
+        return np.array([95.0 + 1.2 * min(t, 5) + 0.6 * max(t - 5, 0), 101.8])
+
+    frames, merged = _over_a_still_head(swimmer_at)
+    m = np.flatnonzero(merged)
+    assert list(m) == [3, 4, 5, 6, 7]
+    swim = next(tr for tr in link(frames, fps) if tr.start == 0 and np.abs(np.array(tr.points)[-1] - 100).max() > 5)
+    p = np.array(swim.points)
+    assert len(p) == len(frames)
+    a, b = p[m[0] - 1], p[m[-1] + 1]
+    for j, t in enumerate(m, 1):
+        assert np.allclose(p[t], a + (b - a) * j / (len(m) + 1), atol=1e-9)
+    assert np.linalg.norm(p - np.array([swimmer_at(t) for t in range(len(frames))]), axis=1).max() < 1.0
+
+
+def test_a_track_ends_at_its_last_placed_point() -> None:
+    """A swimmer that is not seen again after a merge: its track must not end on coasted positions
+    (they moved it on along its old course, and a circling sperm could be graded progressive)."""
+    fps = 50.0
+    frames, merged = _over_a_still_head(lambda t: np.array([88.0 + 1.2 * t, 101.0]) if t < 10 else None)
+    assert merged[8] and merged[9] and not merged[7]
+    swim = next(tr for tr in link(frames, fps) if tr.start == 0 and len(tr.points) < 20)
+    last = max(t for t in range(len(frames)) if not merged[t] and len(frames[t]) == 2)
+    assert len(swim.points) == last + 1
+    assert np.allclose(swim.points[-1], frames[last][1])
+
+
+def test_a_track_bridges_a_gap_only_to_a_strong_detection() -> None:
+    """A still head is missed for a frame; the next frame has a peak 5 um away. A weak one (a tail,
+    debris) must not continue the track: a sperm circling by a still head once jumped to its own
+    tail that way and was graded rapid. A strong one may; and a weak peak in the very next frame
+    (a head flickering about the threshold) still continues it."""
+    fps = 50.0
+    head, other = np.array([[100.0, 100.0]]), np.array([[105.0, 100.0]])
+    frames = [head] * 10 + [np.zeros((0, 2)), other] + [np.zeros((0, 2))] * 3
+
+    def first(strong_other: bool, frames: list[np.ndarray] = frames) -> Track:
+        strong = [np.full(len(f), True) for f in frames]
+        strong[11] = np.array([strong_other])
+        return next(tr for tr in link(frames, fps, strong=strong) if tr.start == 0)
+
+    assert len(first(strong_other=False).points) == 10
+    bridged = first(strong_other=True)
+    assert len(bridged.points) == 12 and bridged.points[-1] == (105.0, 100.0)
+    flicker = [head] * 10 + [head] + [head] * 3
+    strong = [np.full(1, True) for _ in flicker]
+    strong[10] = np.array([False])
+    assert len(next(tr for tr in link(flicker, fps, strong=strong) if tr.start == 0).points) == 14
 
 
 def test_sperm_that_swim_in_after_the_first_frame_are_not_graded() -> None:
