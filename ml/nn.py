@@ -604,7 +604,6 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
             f"{i}. {h['steps']} steps at learning rate {h['lr']}, {h['images']} images, generator version "
             f"{h.get('generator_version', '?')}, seed streams {h.get('seed_streams')}"
             + (f", {h['input_size']} px crops" if "input_size" in h else "")
-            + (f", photometric jitter v{h['photometric']}" if "photometric" in h else "")
             + (f"; {h['branch']}" if "branch" in h else "")
         )
     lines += [
@@ -613,11 +612,6 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         "stage (P = the stage's images / 3000)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
         + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
-        + (
-            " (and `photometric=False` for a stage without photometric jitter)"
-            if any("photometric" in h for h in history) and not all("photometric" in h for h in history)
-            else ""
-        )
         + ".",
     ]
     return [*lines, ""]
@@ -1013,43 +1007,6 @@ def finish(
         rgb = np.clip(img[..., None] * cast, 0, 1) if img.ndim == 2 else np.clip(img * cast, 0, 1)
         return (rgb * 255 + 0.5).astype(np.uint8)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-
-
-PHOTOMETRIC = "1"  # version of photometric_jitter, recorded in a training stage's history
-
-
-def photometric_jitter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
-    """How a camera, a file format or a viewer may change a frame without moving anything in it.
-
-    Used on training pools so a network does not rely on our generator's look. With probability 0.4
-    the image is returned unchanged; else one or two of: JPEG at quality 30-90, gamma 0.5-2, a
-    resample down by 0.35-0.85 and back up (bilinear or bicubic), then fresh sensor noise.
-    Geometry is kept exactly (same size, same grid), so point and mask labels stay valid.
-    """
-    import io
-
-    from PIL import Image
-
-    if rng.random() < 0.4:
-        return img
-    out = img
-    for op in rng.choice(3, size=int(rng.integers(1, 3)), replace=False):
-        if op == 0:
-            buf = io.BytesIO()
-            Image.fromarray(out).save(buf, "JPEG", quality=int(rng.integers(30, 91)))
-            out = np.asarray(Image.open(buf).convert(Image.fromarray(out).mode))
-        elif op == 1:
-            g = float(np.exp(rng.uniform(math.log(0.5), math.log(2.0))))
-            out = (255.0 * (out / 255.0) ** g + 0.5).astype(np.uint8)
-        else:
-            h, w = out.shape[:2]
-            f = rng.uniform(0.35, 0.85)
-            method = Image.Resampling.BICUBIC if rng.random() < 0.5 else Image.Resampling.BILINEAR
-            small = Image.fromarray(out).resize((max(8, round(w * f)), max(8, round(h * f))), method)
-            up = np.asarray(small.resize((w, h), method)).astype(np.float32)
-            up += rng.normal(0, rng.uniform(0, 6), up.shape).astype(np.float32)
-            out = np.clip(up + 0.5, 0, 255).astype(np.uint8)
-    return out
 
 
 def save_png(arr: np.ndarray, path: Path) -> None:

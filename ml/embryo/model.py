@@ -147,17 +147,13 @@ def count_readout(meta: Mapping[str, Any]) -> str:
 
 
 def make_pool(
-    name: str, n: int, seed: int, stream: int, jitter: bool, size: int | None = None, photometric: bool = False
+    name: str, n: int, seed: int, stream: int, jitter: bool, size: int | None = None
 ) -> dict[str, torch.Tensor]:
-    """n generated images of one seed stream, cropped and standardised, with their targets.
-    ``jitter``: the training crop jitter; ``photometric``: also :func:`ml.nn.photometric_jitter`."""
     spec = SPECS[name]
     size = size or spec.get("size", SIZE)
     xs, rows, dens = [], [], []
     for i in range(n):
         img, truth = spec["sample"](seed, i, stream)
-        if photometric:
-            img = mnn.photometric_jitter(np.random.default_rng([seed, stream, i, 2]), img)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
         x, t = preprocess_t(img, rng, size)
         xs.append(x)
@@ -330,7 +326,6 @@ def train(
     pools: int = 4,
     size: int | None = None,
     polar: bool = False,
-    photometric: bool = True,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
@@ -342,8 +337,6 @@ def train(
     ``polar=True`` (blastocyst, resumed) is a stage that trains only a polar TE branch beside the
     frozen network (adding it the first time), on images with a TE grade; the branch's weight in
     the TE mixture is then chosen on the validation stream. Both are saved as one model.
-    ``photometric``: training images pass :func:`ml.nn.photometric_jitter` (recorded per stage;
-    stages written before it existed were trained without).
     """
     if polar and (not resume or set(names) != {NAME_BLAST}):
         raise ParameterError(
@@ -381,7 +374,7 @@ def train(
             crop: int = crop,
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += k > 0  # the first pool (k = 0) is not a refresh
-            pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop, photometric=photometric)
+            pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
             return _graded(pool) if polar else pool
 
         data = refresh(0)
@@ -405,7 +398,6 @@ def train(
                 "images": pool_n * (1 + refreshed[0]),
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
-                **({"photometric": mnn.PHOTOMETRIC} if photometric else {}),
                 **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
             }
         )
