@@ -304,7 +304,7 @@ def _over_a_still_head(swimmer_at: Any, n: int = 30) -> tuple[list[np.ndarray], 
     for t in range(n):
         swimmer = swimmer_at(t)
         close = swimmer is not None and np.linalg.norm(swimmer - still) < 3.0
-        merged.append(close)
+        merged.append(bool(close))
         if close:
             frames.append(np.array([0.6 * still + 0.4 * swimmer]))
         else:
