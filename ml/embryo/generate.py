@@ -2,7 +2,8 @@
 
 Day 3: 2-10 blastomeres (translucent, overlapping in projection, outlines visible), even or
 uneven sizes, optional visible nuclei, multinucleated cells, fragments; fragmentation % is
-measured exactly from the drawn masks (visible fragment area / area of cells + fragments).
+measured exactly from the drawn masks (area of all fragments / area of cells + fragments, in
+projection, a fragment over a cell included).
 
 Day 5/6: Gardner expansion 1-6 (cavity fraction, zona thickness, herniation, hatched), ICM
 (many tight / several loose / very few cells) and TE (many cohesive / few loose / very few
@@ -25,7 +26,9 @@ from ml import nn as mnn
 from ml.embryo.grading import GRADES_ABC, istanbul_grade
 
 GENERATOR = "ml.embryo.generate"
-GENERATOR_VERSION = "1.3"  # 1.2: thinned zona of expansion 4-5 visible; 1.3: zona distinct from the cells
+# 1.2: thinned zona of expansion 4-5 visible; 1.3: zona distinct from the cells; 1.4: day-3 fragmentation
+# counts every drawn fragment (blastocyst images unchanged from 1.3)
+GENERATOR_VERSION = "1.4"
 MIN_CELLS, MAX_CELLS = 2, 10
 
 
@@ -84,6 +87,45 @@ def _nucleus(rng: Any, img: Any, yy: Any, xx: Any, x: Any, y: Any, r: Any, op: A
     m = mnn.soft_ellipse(yy[sl], xx[sl], x, y, r, r * rng.uniform(0.8, 1), rng.uniform(0, 3.2), 0.7)
     img[sl] += m * rng.uniform(0.06, 0.15)
     img[sl] -= op["line"] * 0.8 * mnn.rim(m, 0.5)
+
+
+def _fragments(
+    rng: np.random.Generator,
+    yy: np.ndarray,
+    xx: np.ndarray,
+    centre: tuple[float, float],
+    rin: float,
+    cells: np.ndarray,
+    target: float,
+    edge: float,
+) -> tuple[np.ndarray, float]:
+    """Fragments inside the zona (radius ``rin``) up to about ``target`` fragmentation; returns their
+    mask and the fragmentation %: fragment area / (cell area + fragment area), in projection.
+
+    Every drawn fragment counts, also one lying over a cell: it shows in the image and an
+    embryologist scores it. (Generator 1.3 counted only the part outside the cells, so an embryo
+    labelled 3 % could show a carpet of fragments over its cells, five times the labelled area.)
+    """
+    cell_area = float((cells > 0.5).sum())
+    union = np.zeros(cells.shape, np.float32)
+    area = 0.0
+    tries = 0
+    while target > 0.005 and tries < 200:
+        tries += 1
+        rf = rin * rng.uniform(0.03, 0.1)
+        d, a = rng.uniform(0, rin - rf), rng.uniform(0, 2 * math.pi)
+        fx, fy = centre[0] + d * math.cos(a), centre[1] + d * math.sin(a)
+        sl = mnn.window(cells.shape, fx, fy, rf * 1.3)
+        m = mnn.wobbly_disk(yy[sl], xx[sl], fx, fy, rf, rng, 0.15, edge)
+        new_local = np.maximum(union[sl], m)
+        new_area = area + float((new_local > 0.5).sum() - (union[sl] > 0.5).sum())
+        if new_area / max(new_area + cell_area, 1) > target + 0.03:
+            continue
+        union[sl] = new_local
+        area = new_area
+        if area / max(area + cell_area, 1) >= target:
+            break
+    return union, 100.0 * area / max(area + cell_area, 1)
 
 
 def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[np.ndarray, dict[str, Any]]:
@@ -149,30 +191,9 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
     if op["relief"]:
         img += op["relief"] * mnn.relief(cells_union, op["angle"], 1.0)
 
-    cell_area = float((cells_union > 0.5).sum())
-    frag_union = np.zeros((h, w), np.float32)
-    frag_vis = 0.0
-    tries = 0
-    cells_in = cells_union > 0.5
-    while target_frag > 0.005 and tries < 200:
-        tries += 1
-        rf = rin * rng.uniform(0.03, 0.1)
-        d, a = rng.uniform(0, rin - rf), rng.uniform(0, 2 * math.pi)
-        fx, fy = cx + d * math.cos(a), cy + d * math.sin(a)
-        sl = mnn.window(img.shape, fx, fy, rf * 1.3)
-        m = mnn.wobbly_disk(yy[sl], xx[sl], fx, fy, rf, rng, 0.15, op["edge"])
-        new_local = np.maximum(frag_union[sl], m)
-        delta = float(((new_local > 0.5) & ~cells_in[sl]).sum() - ((frag_union[sl] > 0.5) & ~cells_in[sl]).sum())
-        vis = frag_vis + delta
-        if vis / max(vis + cell_area, 1) > target_frag + 0.03:
-            continue
-        frag_union[sl] = new_local
-        frag_vis = vis
-        if frag_vis / max(frag_vis + cell_area, 1) >= target_frag:
-            break
-    if frag_vis:
+    frag_union, frag_pct = _fragments(rng, yy, xx, (cx, cy), rin, cells_union, target_frag, op["edge"])
+    if frag_pct:
         _cell(img, frag_union, op, tex * rng.uniform(0.8, 1.4))
-    frag_pct = 100.0 * frag_vis / max(frag_vis + cell_area, 1)
     img = mnn.add_debris(rng, img, int(rng.integers(0, 8)), (0.5, 0.025 * s))
     out = mnn.finish(rng, img)
     truth = {

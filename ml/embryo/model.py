@@ -26,7 +26,9 @@ NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
 VERSIONS = {
-    "embryo_day3": "1.2.0",  # 1.1: density-map cell count; 1.2: a count-class head and a validated readout
+    # 1.1: density-map cell count; 1.2: a count-class head and a validated readout; 1.3: two stages on
+    # generator 1.4 (fragmentation counts every drawn fragment)
+    "embryo_day3": "1.3.0",
     # 2.0: 112 px crops, auxiliary targets (TE/ICM cell numbers, TE thickness); 2.1: a polar TE branch;
     # 2.2: the branch trained one more stage
     "embryo_blastocyst": "2.2.0",

@@ -62,6 +62,17 @@ def test_generated_labels_are_consistent():
         assert t3["grade"] == grading.istanbul_grade(t3["fragmentation_pct"], t3["uneven"], t3["multinucleated"])
 
 
+def test_every_drawn_fragment_counts_in_the_fragmentation():
+    # cells cover the whole zona, so each fragment lies over a cell: it shows, so it counts
+    yy, xx = mnn.grid(80, 80)
+    cells = mnn.soft_ellipse(yy, xx, 40, 40, 32, 32)
+    mask, pct = generate._fragments(np.random.default_rng(0), yy, xx, (40.0, 40.0), 30.0, cells, 0.2, 1.0)
+    frag, cell = float((mask > 0.5).sum()), float((cells > 0.5).sum())
+    assert frag > 0
+    assert pct == pytest.approx(100 * frag / (frag + cell))
+    assert 17 <= pct <= 23
+
+
 @pytest.mark.parametrize(
     ("params", "code"),
     [
@@ -137,19 +148,15 @@ def test_a_polar_stage_trains_a_te_branch_beside_the_frozen_network(tmp_path):
     assert d["model"]["sha256"] == meta["sha256"] and d["interpretation"]["expansion"] in range(1, 7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target not reached: day-3 v1.2.0 measured 87.2 % within one cell here, 85.3 % on n=600 seed 2027",
-)
 def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
+    # v1.3.0 measured 91.7 % here (165 of 180), 90.5 % on n=600 seed 2027
     assert shipped_metrics["embryo_day3"]["cell_count_within1"] >= 0.90, shipped_metrics["embryo_day3"]
 
 
 def test_shipped_day3_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_day3"]
     assert m["n"] == 180
-    assert m["cell_count_within1"] >= 0.82, m  # v1.1.0 measured 71.7 %
-    assert m["fragmentation_mae_pct"] <= 5.0, m
+    assert m["fragmentation_mae_pct"] <= 5.0, m  # v1.3.0 measured 3.5 points
 
 
 def test_shipped_blastocyst_expansion_icm_and_te_targets(shipped_metrics):
