@@ -9,6 +9,10 @@ Day 5/6: Gardner expansion 1-6 (cavity fraction, zona thickness, herniation, hat
 (many tight / several loose / very few cells) and TE (many cohesive / few loose / very few
 large cells), ICM and TE only drawn as graded from expansion 3.
 
+Zona pellucida: 0.16-0.24 of the outer radius, as measured on human embryos (about 15-18 um of
+a 75-80 um radius, days 1-3); an expanding blastocyst (4-5) stretches it, its volume kept, so it
+thins with the square of the radius ratio.
+
 Randomised: frame, magnification, position, zona thickness and contrast, optics (bright field
 or Hoffman-like relief), polarity, granularity, debris, blur, noise, colour cast.
 """
@@ -27,8 +31,8 @@ from ml.embryo.grading import GRADES_ABC, istanbul_grade
 
 GENERATOR = "ml.embryo.generate"
 # 1.2: thinned zona of expansion 4-5 visible; 1.3: zona distinct from the cells; 1.4: day-3 fragmentation
-# counts every drawn fragment (blastocyst images unchanged from 1.3)
-GENERATOR_VERSION = "1.4"
+# counts every drawn fragment (blastocyst images unchanged from 1.3); 1.5: zona of published thickness
+GENERATOR_VERSION = "1.5"
 MIN_CELLS, MAX_CELLS = 2, 10
 
 
@@ -137,7 +141,7 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
     rz = rng.uniform(0.3, 0.44) * s
     cx = w / 2 + rng.uniform(-1, 1) * max(0.0, w / 2 - rz - 2)
     cy = h / 2 + rng.uniform(-1, 1) * max(0.0, h / 2 - rz - 2)
-    zt = rng.uniform(0.06, 0.14) * rz
+    zt = rng.uniform(0.16, 0.24) * rz  # zona ~15-18 um of a ~75-80 um outer radius
     rin = rz - zt
     _zona(rng, img, yy, xx, cx, cy, rz, zt, op)
 
@@ -207,6 +211,7 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
         "grade": istanbul_grade(frag_pct, uneven, multinucleated),
         "center": [cx, cy],
         "zona_outer_radius_px": rz,
+        "zona_thickness_px": zt,
     }
     return out, truth
 
@@ -297,7 +302,8 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
         e
     ]
     rz0 = rng.uniform(0.22, 0.3) * s * (1.35 / re_frac if e >= 4 else 1.0) * rng.uniform(0.95, 1.3)
-    zt = rz0 * (rng.uniform(0.07, 0.14) if e <= 3 else rng.uniform(0.035, 0.065))
+    # zona ~0.16-0.24 of the radius; an expanded blastocyst stretches it, keeping its volume
+    zt = rz0 * rng.uniform(0.16, 0.24) / (1.0 if e <= 3 else re_frac**2)
     rz = rz0 * re_frac if e in (4, 5) else rz0
     rz = min(rz, 0.46 * s)
     cx = w / 2 + rng.uniform(-1, 1) * max(0.0, w / 2 - rz - 2)
@@ -376,7 +382,7 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
             img += op["relief"] * mnn.relief(ring, op["angle"], 1.0)
     img = mnn.add_debris(rng, img, int(rng.integers(0, 8)), (0.5, 0.025 * s))
     out = mnn.finish(rng, img)
-    truth.update({"center": [cx, cy], "zona_outer_radius_px": rz})
+    truth.update({"center": [cx, cy], "zona_outer_radius_px": rz, "zona_thickness_px": zt})
     return out, truth
 
 

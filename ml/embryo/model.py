@@ -27,11 +27,12 @@ NAME_BLAST = "embryo_blastocyst"
 VERSION = "1.0.0"
 VERSIONS = {
     # 1.1: density-map cell count; 1.2: a count-class head and a validated readout; 1.3: two stages on
-    # generator 1.4 (fragmentation counts every drawn fragment)
-    "embryo_day3": "1.3.0",
+    # generator 1.4 (fragmentation counts every drawn fragment); 1.4: stages on generator 1.5 (zona of
+    # published thickness)
+    "embryo_day3": "1.4.0",
     # 2.0: 112 px crops, auxiliary targets (TE/ICM cell numbers, TE thickness); 2.1: a polar TE branch;
-    # 2.2: the branch trained one more stage
-    "embryo_blastocyst": "2.2.0",
+    # 2.2: the branch trained one more stage; 2.3: a stage of the whole network on generator 1.5
+    "embryo_blastocyst": "2.3.0",
 }
 SIZE = 72  # day-3 crop (px); the density grid is a quarter of it
 SIZE_BLAST = 112  # blastocyst crop: trophectoderm cell borders are a few pixels apart at native size
