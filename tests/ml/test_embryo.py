@@ -188,6 +188,7 @@ def test_shipped_day3_cell_count_within_one_target(shipped_metrics):
 def test_shipped_day3_does_not_regress(shipped_metrics):
     m = shipped_metrics["embryo_day3"]
     assert m["n"] == 180
+    assert m["cell_count_within1"] >= 0.85, m  # while the 90 % target is not met here (v1.4.0: 88.3 %)
     assert m["fragmentation_mae_pct"] <= 5.0, m  # v1.4.0 measured 3.7 points
 
 
