@@ -34,6 +34,8 @@ GENERATOR = "ml.embryo.generate"
 # counts every drawn fragment (blastocyst images unchanged from 1.3); 1.5: zona of published thickness
 GENERATOR_VERSION = "1.5"
 MIN_CELLS, MAX_CELLS = 2, 10
+# zona pellucida thickness before expansion, as a fraction of the outer radius (see the module docstring)
+ZONA_THICKNESS = (0.16, 0.24)
 
 
 def _canvas(rng: np.random.Generator) -> tuple[int, int]:
@@ -141,7 +143,7 @@ def render_day3(rng: np.random.Generator, n_cells: int | None = None) -> tuple[n
     rz = rng.uniform(0.3, 0.44) * s
     cx = w / 2 + rng.uniform(-1, 1) * max(0.0, w / 2 - rz - 2)
     cy = h / 2 + rng.uniform(-1, 1) * max(0.0, h / 2 - rz - 2)
-    zt = rng.uniform(0.16, 0.24) * rz  # zona ~15-18 um of a ~75-80 um outer radius
+    zt = rng.uniform(*ZONA_THICKNESS) * rz
     rin = rz - zt
     _zona(rng, img, yy, xx, cx, cy, rz, zt, op)
 
@@ -302,8 +304,8 @@ def render_blastocyst(rng: np.random.Generator, expansion: int | None = None) ->
         e
     ]
     rz0 = rng.uniform(0.22, 0.3) * s * (1.35 / re_frac if e >= 4 else 1.0) * rng.uniform(0.95, 1.3)
-    # zona ~0.16-0.24 of the radius; an expanded blastocyst stretches it, keeping its volume
-    zt = rz0 * rng.uniform(0.16, 0.24) / (1.0 if e <= 3 else re_frac**2)
+    # an expanded blastocyst stretches the zona, keeping its volume
+    zt = rz0 * rng.uniform(*ZONA_THICKNESS) / (1.0 if e <= 3 else re_frac**2)
     rz = rz0 * re_frac if e in (4, 5) else rz0
     rz = min(rz, 0.46 * s)
     cx = w / 2 + rng.uniform(-1, 1) * max(0.0, w / 2 - rz - 2)
