@@ -51,6 +51,7 @@ class DetectionResult:
     noise: float
     threshold: float
     strong: list[np.ndarray] = field(default_factory=list)  # per point: above the still-image threshold
+    head_snr: float = 0.0  # the typical head's response in noise standard deviations (0: no peaks)
 
 
 def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
@@ -191,7 +192,7 @@ def detect_heads(
         points.append(np.stack([cx, cy], axis=1))
         strengths.append(vals_i / noise)
         strong.append(vals_i > thr)
-    return DetectionResult(points, strengths, polarity, noise, thr, strong)
+    return DetectionResult(points, strengths, polarity, noise, thr, strong, ref / noise)
 
 
 # ----------------------------------------------------------------------------------------------

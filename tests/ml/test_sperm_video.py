@@ -187,6 +187,71 @@ def test_black_frame_and_bad_values(analyzer) -> None:  # type: ignore[no-untype
     assert exc3.value.code == "INVALID_PARAMETER"
 
 
+def _field(
+    rng: np.random.Generator, *, heads: int, cells: int = 0, noise: float = 3.0, um: float = 0.7
+) -> tuple[np.ndarray, np.ndarray]:
+    """A 480 x 360 still: dark sperm heads (4.5 x 3 um ellipses, contrast 60 +- 25 %, with the bright
+    halo of phase contrast) on grey, and round cells drawn as thin outlines of 8-14 um across at a third of
+    the heads' contrast. Returns the frame and the head positions."""
+    from ml.sperm.generate import _splat
+
+    h, w = 360, 480
+    img = np.zeros((h, w))
+    xy = np.zeros((0, 2))
+    while len(xy) < heads:  # apart: overlapping heads are another question
+        p = rng.uniform(10, [w - 10, h - 10])
+        if len(xy) == 0 or np.linalg.norm(xy - p, axis=1).min() > 12 / um:
+            xy = np.vstack([xy, p])
+    a = np.full(heads, 2.3 / um)
+    ang, amp = rng.uniform(0, np.pi, heads), 60.0 * rng.uniform(0.75, 1.25, heads)  # heads differ a little
+    _splat(img, xy[:, 0], xy[:, 1], -amp, a / 1.6, 0.65 * a / 1.6, ang, 12)
+    _splat(img, xy[:, 0], xy[:, 1], amp * 0.6 * 0.45, a / 0.8, 0.65 * a / 0.8, ang, 12)  # the halo
+    yy, xx = np.mgrid[0:h, 0:w]
+    for _ in range(cells):  # away from the heads, so no head is hidden under an outline
+        while True:
+            c, r = rng.uniform(30, [w - 30, h - 30]), rng.uniform(4, 7) / um
+            if np.linalg.norm(xy - c, axis=1).min() > r + 8 / um:
+                break
+        d = np.hypot(xx - c[0], yy - c[1])
+        img -= 60.0 * 0.35 * np.clip(1 - np.abs(d - r) / (0.8 / um), 0, None)
+    frame = np.clip(128 + img + rng.normal(0, noise, img.shape), 0, 255).round().astype(np.uint8)
+    return frame, xy
+
+
+def test_a_still_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None:  # type: ignore[no-untyped-def]
+    """With the typical head under 7 noise SDs, the noise floor drops the fainter heads: the count
+    would be low. The still is refused with a stable code; the same field, clearer, is counted."""
+    from ml.sperm.casa import detect_heads
+
+    params = {"um_per_px": 1.0, "depth_um": 20.0, "dilution": 1.0}
+    clear, _ = _field(np.random.default_rng(22), heads=60, noise=3.0, um=1.0)
+    assert analyzer.analyze([clear], params).measurement("sperm_counted").value == 60
+    faint, _ = _field(np.random.default_rng(22), heads=60, noise=12.0, um=1.0)
+    assert len(detect_heads([faint], 1.0).points[0]) < 54  # what would have been reported: > 10 % low
+    with pytest.raises(QualityError) as exc:
+        analyzer.analyze([faint], params)
+    assert exc.value.code == "HEADS_TOO_FAINT"
+    assert exc.value.details["head_snr"] < exc.value.details["required"] == 7.0
+    # a field with (almost) no sperm is not refused for it: a few peaks say nothing of a typical head
+    empty = np.clip(128 + np.random.default_rng(23).normal(0, 12.0, (360, 480)), 0, 255).astype(np.uint8)
+    assert analyzer.analyze([empty], params).measurement("sperm_counted").value < 10
+
+
+def test_the_evaluation_counts_refused_stills_and_bounds_their_share() -> None:
+    """A refused still has no error to score; `evaluate` reports how many were refused and fails
+    when more than a tenth are, so refusing cannot stand in for measuring."""
+    import dataclasses
+
+    from ml.sperm.evaluation import evaluate
+
+    strict = dataclasses.replace(who.CASA, min_head_snr=1e9)  # every still with heads is refused
+    m = evaluate(n=0, n_still=3, morphology=False, width=320, height=240, settings=strict)
+    assert m["still_refused"] == 3 and m["still_refused_fraction"] == 1.0
+    assert m["acceptance"]["still_refused_fraction"]["passed"] is False and m["passed"] is False
+    ok = evaluate(n=0, n_still=3, morphology=False, width=320, height=240)
+    assert ok["still_refused"] == 0 and ok["acceptance"]["still_refused_fraction"]["passed"] is True
+
+
 def test_nomenclature_table() -> None:
     normal = {"concentration": 50.0, "progressive_motility": 45.0, "normal_forms": 6.0, "total_count": 150.0}
     assert who.interpret(normal)["terms"] == ["normozoospermia"]
