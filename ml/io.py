@@ -134,24 +134,25 @@ def _load_pillow(path: Path) -> Loaded:
         img = Image.open(path)
     except UnidentifiedImageError as exc:
         raise MLError(f"{path.name} is not an image format we read.", code="UNSUPPORTED_FORMAT") from exc
-    frames = []
-    n = getattr(img, "n_frames", 1)
-    if n > MAX_FRAMES:
-        raise MLError(f"More than {MAX_FRAMES} frames.", code="TOO_MANY_FRAMES")
-    raw: list[np.ndarray] = []
-    for i in range(n):
-        img.seek(i)
-        if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-            raw.append(np.asarray(img).copy())
-        else:
-            frames.append(_pil_to_array(img))
-    if raw:  # high bit depth: one scaling for the whole stack, or a video would flicker
-        frames = [to_uint8(np.clip(f, 0, 255).round().astype(np.uint8)) for f in _scale_stack(raw)]
-    fps = None
-    duration = img.info.get("duration")  # ms per frame (GIF/APNG); TIFF has no standard frame rate
-    if n > 1 and duration:
-        fps = 1000.0 / float(duration)
-    return Loaded(frames, fps=fps, source_format=(img.format or path.suffix.lstrip(".")).lower())
+    with img:  # a multi-frame file stays open until closed
+        frames = []
+        n = getattr(img, "n_frames", 1)
+        if n > MAX_FRAMES:
+            raise MLError(f"More than {MAX_FRAMES} frames.", code="TOO_MANY_FRAMES")
+        raw: list[np.ndarray] = []
+        for i in range(n):
+            img.seek(i)
+            if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+                raw.append(np.asarray(img).copy())
+            else:
+                frames.append(_pil_to_array(img))
+        if raw:  # high bit depth: one scaling for the whole stack, or a video would flicker
+            frames = [to_uint8(np.clip(f, 0, 255).round().astype(np.uint8)) for f in _scale_stack(raw)]
+        fps = None
+        duration = img.info.get("duration")  # ms per frame (GIF/APNG); TIFF has no standard frame rate
+        if n > 1 and duration:
+            fps = 1000.0 / float(duration)
+        return Loaded(frames, fps=fps, source_format=(img.format or path.suffix.lstrip(".")).lower())
 
 
 def _scale_stack(stack: list[np.ndarray]) -> list[np.ndarray]:

@@ -146,3 +146,21 @@ def test_16bit_tiff_stack_keeps_one_scale(tmp_path: Path) -> None:
     assert len(got.frames) == 2
     # one range for the stack: frame 0 stays darker than frame 1 instead of both spanning 0..255
     assert got.frames[0].max() == 0 and int(got.frames[1][5, 5]) == 170 and got.frames[1].max() == 255
+
+
+def test_a_multi_frame_file_is_closed_once_read(tmp_path: Path) -> None:
+    """Pillow keeps a multi-frame file open for seeking; the loader closes it, rather than leaving
+    it to the garbage collector (a worker reading many videos would hold their file handles)."""
+    import gc
+    import warnings
+
+    from ml.io import load
+
+    path = tmp_path / "stack.tif"
+    frames = [Image.fromarray(np.full((32, 32), v, np.uint8)) for v in (10, 20, 30)]
+    frames[0].save(path, save_all=True, append_images=frames[1:])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert len(load(path).frames) == 3
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
