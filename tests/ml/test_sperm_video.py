@@ -187,12 +187,9 @@ def test_black_frame_and_bad_values(analyzer) -> None:  # type: ignore[no-untype
     assert exc3.value.code == "INVALID_PARAMETER"
 
 
-def _field(
-    rng: np.random.Generator, *, heads: int, cells: int = 0, noise: float = 3.0, um: float = 0.7
-) -> tuple[np.ndarray, np.ndarray]:
+def _field(rng: np.random.Generator, *, heads: int, noise: float, um: float) -> tuple[np.ndarray, np.ndarray]:
     """A 480 x 360 still: dark sperm heads (4.5 x 3 um ellipses, contrast 60 +- 25 %, with the bright
-    halo of phase contrast) on grey, and round cells drawn as thin outlines of 8-14 um across at a third of
-    the heads' contrast. Returns the frame and the head positions."""
+    halo of phase contrast) on grey. Returns the frame and the head positions."""
     from ml.sperm.generate import _splat
 
     h, w = 360, 480
@@ -206,14 +203,6 @@ def _field(
     ang, amp = rng.uniform(0, np.pi, heads), 60.0 * rng.uniform(0.75, 1.25, heads)  # heads differ a little
     _splat(img, xy[:, 0], xy[:, 1], -amp, a / 1.6, 0.65 * a / 1.6, ang, 12)
     _splat(img, xy[:, 0], xy[:, 1], amp * 0.6 * 0.45, a / 0.8, 0.65 * a / 0.8, ang, 12)  # the halo
-    yy, xx = np.mgrid[0:h, 0:w]
-    for _ in range(cells):  # away from the heads, so no head is hidden under an outline
-        while True:
-            c, r = rng.uniform(30, [w - 30, h - 30]), rng.uniform(4, 7) / um
-            if np.linalg.norm(xy - c, axis=1).min() > r + 8 / um:
-                break
-        d = np.hypot(xx - c[0], yy - c[1])
-        img -= 60.0 * 0.35 * np.clip(1 - np.abs(d - r) / (0.8 / um), 0, None)
     frame = np.clip(128 + img + rng.normal(0, noise, img.shape), 0, 255).round().astype(np.uint8)
     return frame, xy
 
