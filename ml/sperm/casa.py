@@ -100,6 +100,49 @@ def _peaks(resp: torch.Tensor, radius: int, thr: float) -> list[np.ndarray]:
 CENTROID_FLOOR = 0.15  # weights above this fraction of the peak: the core, not the noise around it
 
 
+# Round cells (leukocytes, immature germ cells; 7-15 um across) are not sperm, but in phase contrast
+# their outline is a thin ring whose band-pass response has peaks of its own. A head is a compact
+# blob with nothing in particular around it; a peak on an outline has the rest of a ring through it.
+# So for each peak, circles through it of a round cell's radius are tried (centres on 24 rays from
+# the peak, radii 3.5-7.5 um in 0.5 um steps, 24 points on each rim). If along one of them the
+# response stays above ROUND_CELL_LEVEL of the peak's own height on more than ROUND_CELL_SHARE of
+# the rim, the peak is on a round cell's outline and is not counted. Measured on 400 generated
+# stills (seeds 31337, 4711): heads have a median share of 0.25 (99.9th percentile 0.71); 42 of
+# 26,000 heads were dropped and 40 of 170 false peaks, among them the outlines behind all four
+# over-counts beyond 10 % (+12 to +17 %; with the rule the largest error of the 400 was 7.4 %).
+# Stills only, for now: on 100 videos (seed 4711) it removed single-frame peaks of still heads in a
+# faint video (typical head 7.5 noise SDs), broke their tracks, and one video's total motility went
+# from +7.8 to +14.5 points. A video would need the test on whole tracks, not frame by frame.
+ROUND_CELL_RADII_UM = (3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.5, 7.0, 7.5)
+ROUND_CELL_LEVEL = 0.3
+ROUND_CELL_SHARE = 0.7
+_CENTRES = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+_RIM = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+
+
+def _on_round_cell(resp: np.ndarray, rc: np.ndarray, vals: np.ndarray, um_per_px: float) -> np.ndarray:
+    """Per peak (row, col): does a circle of a round cell's radius pass through it along which the
+    response stays high (above ROUND_CELL_LEVEL of the peak on more than ROUND_CELL_SHARE of the rim)?"""
+    if len(rc) == 0:
+        return np.zeros(0, dtype=bool)
+    h, w = resp.shape
+    radii = np.asarray(ROUND_CELL_RADII_UM) / um_per_px
+    # rim point = peak + R (cos a, sin a) [the centre] + R (cos b, sin b): offsets from the peak
+    # (24 centres x 9 radii x 24 rim points). Peaks sit on whole pixels, so the rounded offsets are
+    # the same for every peak: read each distinct pixel once per peak, then look the rims up.
+    dy = radii[None, :, None] * (np.sin(_CENTRES)[:, None, None] + np.sin(_RIM)[None, None, :])
+    dx = radii[None, :, None] * (np.cos(_CENTRES)[:, None, None] + np.cos(_RIM)[None, None, :])
+    off, inv = np.unique(
+        np.stack([np.round(dy).ravel(), np.round(dx).ravel()], 1).astype(np.int64), axis=0, return_inverse=True
+    )
+    ys, xs = rc[:, :1] + off[None, :, 0], rc[:, 1:] + off[None, :, 1]
+    inside = (ys >= 0) & (ys < h) & (xs >= 0) & (xs < w)
+    high = inside & (resp[np.clip(ys, 0, h - 1), np.clip(xs, 0, w - 1)] > ROUND_CELL_LEVEL * vals[:, None])
+    share = high[:, inv.ravel()].reshape(len(rc), len(_CENTRES) * len(radii), len(_RIM)).mean(axis=-1)
+    above = share > ROUND_CELL_SHARE  # points outside the frame count as not high
+    return np.asarray(above.any(axis=1))
+
+
 def _upper_class(vals: np.ndarray) -> np.ndarray:
     """The brighter of two classes of peak strengths (Otsu's threshold on their logarithms)."""
     if len(vals) < 4:
@@ -183,6 +226,9 @@ def detect_heads(
         rc, vals_i = rc[order], vals_i[order]
         keep = suppress_close(rc.astype(np.float32), 1.5 * sigma)
         rc, vals_i = rc[keep], vals_i[keep]
+        if not weak:  # stills (see ROUND_CELL_LEVEL: in videos, a track needs more than one frame)
+            head = ~_on_round_cell(r_i, rc, vals_i, um_per_px)
+            rc, vals_i = rc[head], vals_i[head]
         yy = np.clip(rc[:, :1] + oy[None], 0, h - 1)
         xx = np.clip(rc[:, 1:] + ox[None], 0, wd - 1)
         wts = np.clip(r_i[yy, xx] - CENTROID_FLOOR * vals_i[:, None], 0, None)
