@@ -5,14 +5,16 @@ for cleavage grades and pronuclei; ranges for hormones and ultrasound are sanity
 typing errors (unit slips), not reference ranges.
 """
 
-GARDNER_EXPANSION_MIN = 1
-GARDNER_EXPANSION_MAX = 6
-GARDNER_GRADES = ("A", "B", "C")
+from ml.embryo import grading as _grading  # the grading table the analyzer applies (no torch, no Django)
+
+GARDNER_EXPANSION_MIN = min(_grading.GARDNER_EXPANSION)  # 1
+GARDNER_EXPANSION_MAX = max(_grading.GARDNER_EXPANSION)  # 6
+GARDNER_GRADES = _grading.GRADES_ABC  # A, B, C
 GARDNER_GRADE_CHOICES = [(g, g) for g in GARDNER_GRADES]
 # ICM and TE are graded only once the blastocyst is full (expansion >= 3).
-GARDNER_ICM_TE_MIN_EXPANSION = 3
+GARDNER_ICM_TE_MIN_EXPANSION = _grading.GARDNER_MIN_EXPANSION_FOR_ICM_TE
 
-ISTANBUL_CLEAVAGE_GRADES = (1, 2, 3)
+ISTANBUL_CLEAVAGE_GRADES = tuple(sorted(_grading.ISTANBUL["grades"]))  # 1, 2, 3
 PRONUCLEI_MAX = 9  # 0PN, 1PN, 2PN (normal), 3PN+ recorded as counted
 
 EMBRYO_DAY_MIN = 0

@@ -9,9 +9,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ml.embryo.generate import synth
-
 __all__ = ["evaluate", "load_analyzer", "models", "synth", "train"]
+
+
+def synth(n: int, out: Path, seed: int = 0) -> None:
+    """Generated day-3 and blastocyst images with exact labels (see :mod:`ml.embryo.generate`).
+    Imported on call, like everything here that needs torch, so that :mod:`ml.embryo.grading`, the
+    grading table the records share, can be imported without it."""
+    from ml.embryo.generate import synth as _synth
+
+    _synth(n, out, seed)
 
 
 def load_analyzer(weights_dir: Path | None = None) -> Any:

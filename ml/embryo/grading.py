@@ -1,4 +1,6 @@
-"""The one table of embryo grading definitions the analyzer applies (a clinic may change it here).
+"""The one table of embryo grading definitions: the analyzer applies it and the records validate
+against it (apps/cycles/clinical.py reads it; so this module imports neither torch nor Django).
+A clinic may change it here.
 
 Sources (see /work/shared/CLINICAL.md):
   - Istanbul consensus, ESHRE/ALPHA 2011: "The Istanbul consensus workshop on embryo assessment:
