@@ -256,9 +256,14 @@ class Track:
     # placed: a track coasts through them on its prediction, and once a detection places it again
     # its points there are interpolated between the two placed ones.
     placed: list[bool] = field(default_factory=list)
+    strong: list[bool] = field(default_factory=list)  # per point: a detection above the still threshold
     last_seen: int = 0
-    n_strong: int = 0  # observations above the still-image threshold
     confirmed: bool = False  # seen CONFIRM frames in a row: may bridge gaps
+
+    @property
+    def n_strong(self) -> int:
+        """Observations above the still-image threshold (of the points the track keeps)."""
+        return sum(self.strong)
 
     @property
     def end(self) -> int:
@@ -344,15 +349,14 @@ def link(
                 still.append(tr)
         active = still
         for b in np.flatnonzero(~assigned_det):
-            n_strong = 1 if strong is None else int(strong[t][b])
             active.append(
                 Track(
                     start=t,
                     points=[(float(pts[b, 0]), float(pts[b, 1]))],
                     observed=[True],
                     placed=[True],
+                    strong=[True if strong is None else bool(strong[t][b])],
                     last_seen=t,
-                    n_strong=n_strong,
                 )
             )
     done.extend(active)
@@ -360,7 +364,7 @@ def link(
     # (trailing missed frames were never appended: points only grow on a detection)
     for tr in done:
         keep = len(tr.placed) - tr.placed[::-1].index(True)
-        del tr.points[keep:], tr.observed[keep:], tr.placed[keep:]
+        del tr.points[keep:], tr.observed[keep:], tr.placed[keep:], tr.strong[keep:]
     return sorted(done, key=lambda tr: (tr.start, tr.points[0]))
 
 
@@ -372,9 +376,11 @@ def _extend(tr: Track, t: int, p_new: np.ndarray, strong: bool, placed: bool = T
         tr.points.append(tr.points[-1])
         tr.observed.append(False)
         tr.placed.append(False)
+        tr.strong.append(False)
     tr.points.append((float(p_new[0]), float(p_new[1])))
     tr.observed.append(True)
     tr.placed.append(placed)
+    tr.strong.append(strong)
     if placed:
         k = len(tr.placed) - 2  # the previous placed point (a track starts at one)
         while not tr.placed[k]:
@@ -383,7 +389,6 @@ def _extend(tr: Track, t: int, p_new: np.ndarray, strong: bool, placed: bool = T
         for j in range(1, n):
             q = p_old + (np.asarray(p_new) - p_old) * j / n
             tr.points[k + j] = (float(q[0]), float(q[1]))
-    tr.n_strong += int(strong)
     tr.last_seen = t
     if not tr.confirmed and len(tr.observed) >= CONFIRM and all(tr.observed[-CONFIRM:]):
         tr.confirmed = True

@@ -428,6 +428,7 @@ def test_a_track_ends_at_its_last_placed_point() -> None:
     last = max(t for t in range(len(frames)) if not merged[t] and len(frames[t]) == 2)
     assert len(swim.points) == last + 1
     assert np.allclose(swim.points[-1], frames[last][1])
+    assert swim.n_strong == sum(swim.observed) == last + 1  # the dropped frames count no more
 
 
 def test_a_track_bridges_a_gap_only_to_a_strong_detection() -> None:
