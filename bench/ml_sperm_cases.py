@@ -21,8 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ml.base import QualityError
 from ml.sperm.analyzer import SpermAnalyzer
+from ml.sperm.evaluation import still_error
 from ml.sperm.generate import make_video
 
 STILL_LIMIT = 0.10  # relative
@@ -38,16 +38,10 @@ def stills(analyzer: SpermAnalyzer, seed: int, n: int) -> None:
     errors, refused, misses = [], 0, []
     for i in range(n):
         frames, gt = make_video(rng, n_frames=1)
-        try:
-            res = analyzer.analyze(frames, calibration(gt))
-        except QualityError as exc:
-            if exc.code != "HEADS_TOO_FAINT":
-                raise
+        e = still_error(analyzer, frames, gt)
+        if e is None:
             refused += 1
             continue
-        c = res.measurement("concentration")
-        assert c is not None and c.value is not None
-        e = (c.value - gt["concentration_first_frame"]) / gt["concentration_first_frame"]
         errors.append(abs(e))
         if abs(e) > STILL_LIMIT:
             misses.append(f"    still {i}: {gt['count_first_frame']} heads, error {100 * e:+.1f} %")

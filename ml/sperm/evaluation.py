@@ -56,6 +56,21 @@ def _match_tracks(gt: dict[str, Any], detections: list[Any], um: float) -> list[
     return pairs
 
 
+def still_error(analyzer: SpermAnalyzer, frames: list[Any], gt: dict[str, Any]) -> float | None:
+    """Signed relative error of a generated still's concentration; None when the analyzer refuses
+    it as too faint to count (HEADS_TOO_FAINT). Any other refusal is an error of the evaluation."""
+    params = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
+    try:
+        res = analyzer.analyze(frames, params)
+    except QualityError as exc:
+        if exc.code != "HEADS_TOO_FAINT":
+            raise
+        return None
+    c = res.measurement("concentration")
+    assert c is not None and c.value is not None
+    return float((c.value - gt["concentration_first_frame"]) / gt["concentration_first_frame"])
+
+
 def evaluate(
     n: int = 40,
     seed: int = 1000,
@@ -79,17 +94,11 @@ def evaluate(
     n_still = n if n_still is None else n_still
     for _ in range(n_still):
         frames, gt = make_video(rng, width=width, height=height, n_frames=1, fps=fps)
-        params = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
-        try:
-            res = analyzer.analyze(frames, params)
-        except QualityError as exc:
-            if exc.code != "HEADS_TOO_FAINT":
-                raise
+        e = still_error(analyzer, frames, gt)
+        if e is None:
             refused += 1
-            continue
-        c = res.measurement("concentration")
-        assert c is not None and c.value is not None
-        still_err.append(abs(c.value - gt["concentration_first_frame"]) / gt["concentration_first_frame"])
+        else:
+            still_err.append(abs(e))
     for _ in range(n):
         frames, gt = make_video(rng, width=width, height=height, n_frames=n_frames, fps=fps)
         params = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"], "fps": fps}
