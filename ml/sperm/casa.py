@@ -265,6 +265,15 @@ class Track:
         """Observations above the still-image threshold (of the points the track keeps)."""
         return sum(self.strong)
 
+    def step_reach(self, settings: CasaSettings) -> float:
+        """How far (um per frame) a confirmed track may move on from its prediction: a multiple of its
+        own largest recent step (see CasaSettings.step_gate_factor); unbounded before that is known."""
+        placed = [p for p, q in zip(self.points, self.placed, strict=True) if q][-6:]
+        if not self.confirmed or len(placed) < 6:
+            return math.inf
+        steps = np.linalg.norm(np.diff(np.asarray(placed), axis=0), axis=1)
+        return settings.step_gate_factor * float(steps.max()) + settings.step_gate_floor_um
+
     @property
     def end(self) -> int:
         return self.start + len(self.points) - 1
@@ -288,7 +297,9 @@ def link(
     """Greedy global nearest-neighbour linking with a constant-velocity prediction and gap closing.
 
     * A detection is reachable from a track if it lies near the track's prediction and no farther
-      than the gate speed allows from where the head was last seen.
+      than the gate speed allows from where the head was last seen. Near means, for a confirmed
+      track, within a multiple of its own largest recent step (``Track.step_reach``): a slow sperm
+      whose head is hidden for a frame does not take the head of a fast one passing by.
     * Tracks seen in the previous frame choose first, nearest first; a track bridging a gap must
       not take the head of a track that is following it frame by frame.
     * A track bridges gaps only once confirmed (``CONFIRM`` detections in a row), so a chain of
@@ -314,7 +325,9 @@ def link(
             gaps = np.array([t - tr.last_seen for tr in active], dtype=np.float64)
             d = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
             reach = (gate * gaps)[:, None] + 0.5
-            ok = (d <= reach) & (np.linalg.norm(last[:, None, :] - pts[None, :, :], axis=2) <= reach)
+            own = np.array([tr.step_reach(settings) for tr in active])  # a slow track stays slow
+            near_pred = np.minimum(reach, (own * gaps)[:, None] + 0.5)
+            ok = (d <= near_pred) & (np.linalg.norm(last[:, None, :] - pts[None, :, :], axis=2) <= reach)
             if strong is not None:  # a track bridges a gap only to a strong detection
                 ok &= (gaps[:, None] <= 1) | np.asarray(strong[t], dtype=bool)[None, :]
             used_t = np.zeros(len(active), dtype=bool)

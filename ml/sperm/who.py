@@ -51,6 +51,11 @@ class CasaSettings:
     gate_speed_um_s: float = 300.0  # largest head displacement per second the linker accepts
     max_gap_frames: int = 2  # a head may vanish this many frames (overlap) and keep its track
     merge_um: float = 3.0  # two heads whose predictions are this close to one detection: merged
+    # A confirmed track moves on from its prediction by no more than this multiple of its largest
+    # step over its last 5 placed frames, plus the floor (um per frame): a slow sperm whose head is
+    # hidden for a frame does not take the head of a fast one passing by (crowded fields).
+    step_gate_factor: float = 2.0
+    step_gate_floor_um: float = 1.0
     head_sigma_um: float = 1.2  # band-pass scale matched to a ~4.5 x 3 um human sperm head
     detect_min_snr: float = 4.5  # peaks must exceed this many noise standard deviations ...
     detect_rel: float = 0.4  # ... and this fraction of the typical head response

@@ -432,13 +432,14 @@ def test_a_track_ends_at_its_last_placed_point() -> None:
 
 
 def test_a_track_bridges_a_gap_only_to_a_strong_detection() -> None:
-    """A still head is missed for a frame; the next frame has a peak 5 um away. A weak one (a tail,
-    debris) must not continue the track: a sperm circling by a still head once jumped to its own
-    tail that way and was graded rapid. A strong one may; and a weak peak in the very next frame
-    (a head flickering about the threshold) still continues it."""
+    """A swimming head is missed for a frame; the next frame has a peak 2 um off its course. A weak
+    one (a tail, debris) must not continue the track: a sperm circling by a still head once jumped
+    to its own tail that way and was graded rapid. A strong one may; and a weak peak in the very
+    next frame (a head flickering about the threshold) still continues it."""
     fps = 50.0
-    head, other = np.array([[100.0, 100.0]]), np.array([[105.0, 100.0]])
-    frames = [head] * 10 + [np.zeros((0, 2)), other] + [np.zeros((0, 2))] * 3
+    swim = [np.array([[100.0 + 2.5 * t, 100.0]]) for t in range(10)]  # 125 um/s
+    other = np.array([[100.0 + 2.5 * 11, 102.0]])
+    frames = swim + [np.zeros((0, 2)), other] + [np.zeros((0, 2))] * 3
 
     def first(strong_other: bool, frames: list[np.ndarray] = frames) -> Track:
         strong = [np.full(len(f), True) for f in frames]
@@ -447,7 +448,8 @@ def test_a_track_bridges_a_gap_only_to_a_strong_detection() -> None:
 
     assert len(first(strong_other=False).points) == 10
     bridged = first(strong_other=True)
-    assert len(bridged.points) == 12 and bridged.points[-1] == (105.0, 100.0)
+    assert len(bridged.points) == 12 and bridged.points[-1] == (127.5, 102.0)
+    head = np.array([[100.0, 100.0]])
     flicker = [head] * 10 + [head] + [head] * 3
     strong = [np.full(1, True) for _ in flicker]
     strong[10] = np.array([False])
@@ -463,3 +465,22 @@ def test_sperm_that_swim_in_after_the_first_frame_are_not_graded() -> None:
     missed = np.array([[150.0 + k, 50.0] for k in range(20)])  # inside all along, missed for 2 frames
     assert not _entered_late(missed, start=2, field_um=field)
     assert not _entered_late(inward, start=0, field_um=field)
+
+
+def test_a_slow_sperm_hidden_for_a_frame_does_not_take_a_passing_head() -> None:
+    """Crowded fields: a slow sperm's head is hidden for a frame while a fast one passes 2.5 um from
+    where the slow one should be, and 3 um from its own predicted place (it swerved). Nearest first,
+    the slow track took the fast head and followed it off; its own recent steps now bound it."""
+    fps = 50.0
+    jitter = np.random.default_rng(3).normal(0, 0.1, (30, 2))
+    slow = np.array([100.0, 100.0]) + jitter + np.arange(30)[:, None] * np.array([0.05, 0.0])  # 2.5 um/s
+    fast = np.array([[70.0 + 2.5 * t, 97.0] for t in range(30)])  # 125 um/s, passing 3 um away
+    fast[12:, 1] += 3.0  # at frame 12 it swerves onto the slow head's line ...
+    fast[12] = slow[12] + np.array([2.5, 0.0])  # ... 2.5 um from it, where the slow head is hidden
+    frames = [np.array([slow[t], fast[t]]) if t != 12 else np.array([fast[t]]) for t in range(30)]
+    tracks = link(frames, fps)
+    still = next(tr for tr in tracks if tr.start == 0 and np.allclose(tr.points[0], slow[0]))
+    pts = np.asarray(still.points)
+    assert np.linalg.norm(pts - slow[: len(pts)], axis=1).max() < 1.0, pts[10:16]
+    swimmer = next(tr for tr in tracks if tr.start == 0 and np.allclose(tr.points[0], fast[0]))
+    assert len(swimmer.points) == 30 and np.allclose(swimmer.points[12], fast[12])
