@@ -22,15 +22,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ml.sperm.analyzer import SpermAnalyzer
-from ml.sperm.evaluation import still_error
+from ml.sperm.evaluation import calibration, still_error
 from ml.sperm.generate import make_video
 
 STILL_LIMIT = 0.10  # relative
 VIDEO_LIMIT = 5.0  # percentage points
-
-
-def calibration(gt: dict) -> dict:  # type: ignore[type-arg]
-    return {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
 
 
 def stills(analyzer: SpermAnalyzer, seed: int, n: int) -> None:

@@ -56,12 +56,16 @@ def _match_tracks(gt: dict[str, Any], detections: list[Any], um: float) -> list[
     return pairs
 
 
+def calibration(gt: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a laboratory would enter for a generated still or video (its calibration)."""
+    return {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
+
+
 def still_error(analyzer: SpermAnalyzer, frames: list[Any], gt: dict[str, Any]) -> float | None:
     """Signed relative error of a generated still's concentration; None when the analyzer refuses
     it as too faint to count (HEADS_TOO_FAINT). Any other refusal is an error of the evaluation."""
-    params = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
     try:
-        res = analyzer.analyze(frames, params)
+        res = analyzer.analyze(frames, calibration(gt))
     except QualityError as exc:
         if exc.code != "HEADS_TOO_FAINT":
             raise
@@ -101,7 +105,7 @@ def evaluate(
             still_err.append(abs(e))
     for _ in range(n):
         frames, gt = make_video(rng, width=width, height=height, n_frames=n_frames, fps=fps)
-        params = {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"], "fps": fps}
+        params = {**calibration(gt), "fps": fps}
         t0 = time.perf_counter()
         res = analyzer.analyze(frames, params)
         t_video.append(time.perf_counter() - t0)
