@@ -602,14 +602,16 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
     for i, h in enumerate(history, 1):
         lines.append(
             f"{i}. {h['steps']} steps at learning rate {h['lr']}, {h['images']} images, generator version "
-            f"{h.get('generator_version', '?')}, seed streams {h.get('seed_streams')}"
+            f"{h.get('generator_version', '?')}, "
+            + (f"seed {h['seed']}, " if "seed" in h else "")
+            + f"seed streams {h.get('seed_streams')}"
             + (f", {h['input_size']} px crops" if "input_size" in h else "")
             + (f"; {h['branch']}" if "branch" in h else "")
         )
     lines += [
         "",
         "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N, pools=P)` per later "
-        "stage (P = the stage's images / 3000)"
+        "stage (P = the stage's images / 3000; the seed is the stage's, where the card records it)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
         + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
         + ".",

@@ -397,6 +397,7 @@ def train(
             {
                 "steps": n_steps,
                 "lr": lr,
+                "seed": seed,
                 "seed_streams": [stream0, stream0 + refreshed[0]],
                 "images": pool_n * (1 + refreshed[0]),
                 "generator_version": gen.GENERATOR_VERSION,

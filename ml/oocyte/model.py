@@ -117,6 +117,7 @@ def train(
         {
             "steps": steps,
             "lr": lr,
+            "seed": seed,
             "seed_streams": [stream0, stream0 + drawn[0]],
             "images": pool_n * (1 + drawn[0]),
             "generator_version": osynth.GENERATOR_VERSION,

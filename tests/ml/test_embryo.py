@@ -128,12 +128,16 @@ def test_smoke_training_writes_checksummed_weights_and_cards(tmp_path):
 
 def test_a_resumed_stage_may_change_the_crop_size(tmp_path):
     """The day-3 density targets follow the crop: a 96 px stage after a 72 px one trains and
-    records each stage's size; the analyzer then crops at the newest."""
+    records each stage's size (and seed); the analyzer then crops at the newest."""
     em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_DAY3,))
-    res = em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_DAY3,), resume=True, size=96)
+    res = em.train(out_dir=tmp_path, seed=3, smoke=True, names=(em.NAME_DAY3,), resume=True, size=96)
     assert np.isfinite(res["embryo_day3"]["final_loss"])
     meta = json.loads((tmp_path / "embryo_day3.json").read_text())
     assert [h["input_size"] for h in meta["config"]["history"]] == [72, 96]
+    # the card's top-level seed is the last stage's; each stage keeps its own for reproduction
+    assert meta["seed"] == 3 and [h["seed"] for h in meta["config"]["history"]] == [0, 3]
+    card = (tmp_path / "embryo_day3.md").read_text()
+    assert "seed 0, seed streams [100, 100]" in card and "seed 3, seed streams [110, 110]" in card
     assert em.input_size(meta) == 96
     pool = em.make_pool(em.NAME_DAY3, 3, 0, 0, jitter=False, size=96)
     assert pool["density"].shape[-2:] == (24, 24)

@@ -48,6 +48,7 @@ def test_smoke_training_writes_checksummed_weights_and_card(tmp_path):
     meta = json.loads((tmp_path / "oocyte_maturity.json").read_text())
     assert meta["sha256"] == hashlib.sha256(pt.read_bytes()).hexdigest() == res["sha256"]
     assert "NOT clinically validated" in (tmp_path / "oocyte_maturity.md").read_text()
+    assert [h["seed"] for h in meta["config"]["history"]] == [0]
 
 
 @pytest.fixture(scope="module")
