@@ -150,8 +150,7 @@ class SpermAnalyzer:
         else:
             warnings = quality.check_image(frames[0], "sperm")
         det = detect_heads(frames, um, self.settings, weak=video)
-        if not video:
-            self._check_head_signal(det.head_snr, len(det.points[0]))
+        self._check_head_signal(det.head_snr, len(det.points[0]), video)
         h, w = frames[0].shape[:2]
         volume_nl = (w * um) * (h * um) * depth * 1e-6  # um^3 -> nL
         tracks: list[Track] = []
@@ -214,15 +213,17 @@ class SpermAnalyzer:
         interp["polarity"] = "bright_heads" if det.polarity > 0 else "dark_heads"
         return AnalysisResult("sperm", self.model, ms, detections, interp, warnings)
 
-    def _check_head_signal(self, head_snr: float, n_peaks: int) -> None:
-        """Refuse a still whose heads barely clear the noise: the noise floor would drop the fainter
-        heads and the count would come out low (see CasaSettings.min_head_snr for the figures)."""
+    def _check_head_signal(self, head_snr: float, n_peaks: int, video: bool) -> None:
+        """Refuse a still or video whose heads barely clear the noise: the noise floor would drop the
+        fainter heads (in a video, the moving ones first) and the count would come out low, and a
+        video's tracks break (see CasaSettings.min_head_snr for the figures)."""
         s = self.settings
         if n_peaks >= s.min_heads_to_judge_snr and head_snr < s.min_head_snr:
             raise QualityError(
-                f"The sperm heads are too faint to count reliably: a typical head stands {head_snr:.1f} "
-                f"noise standard deviations above the background, and at least {s.min_head_snr:g} are "
-                "needed. Improve the focus, illumination or phase ring, or count another field.",
+                f"The sperm heads are too faint to {'track and count' if video else 'count'} reliably: a "
+                f"typical head stands {head_snr:.1f} noise standard deviations above the background, and at "
+                f"least {s.min_head_snr:g} are needed. Improve the focus, illumination or phase ring, or "
+                f"{'record' if video else 'count'} another field.",
                 code="HEADS_TOO_FAINT",
                 details={"head_snr": round(head_snr, 2), "required": s.min_head_snr},
             )

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.base import MLError, QualityError, judge
+from ml.base import AnalysisResult, MLError, QualityError, judge
 from ml.sperm.analyzer import SpermAnalyzer
 from ml.sperm.generate import make_video
 from ml.sperm.who import CASA, CasaSettings
@@ -25,9 +25,10 @@ ACCEPTANCE = {
     "vcl_median_rel_error": ("<=", 0.05),
     "vsl_median_rel_error": ("<=", 0.05),
     "vap_median_rel_error": ("<=", 0.05),
-    # ours, not the issue's: a still refused as too faint to count (HEADS_TOO_FAINT) has no error to
+    # ours, not the issue's: a still or video refused as too faint (HEADS_TOO_FAINT) has no error to
     # score, so the share refused is bounded too: a refusal must not stand in for a measurement.
     "still_refused_fraction": ("<=", 0.10),
+    "video_refused_fraction": ("<=", 0.10),
 }
 
 
@@ -61,14 +62,22 @@ def calibration(gt: dict[str, Any]) -> dict[str, Any]:
     return {"um_per_px": gt["um_per_px"], "depth_um": gt["depth_um"], "dilution": gt["dilution"]}
 
 
-def still_error(analyzer: SpermAnalyzer, frames: list[Any], gt: dict[str, Any]) -> float | None:
-    """Signed relative error of a generated still's concentration; None when the analyzer refuses
-    it as too faint to count (HEADS_TOO_FAINT). Any other refusal is an error of the evaluation."""
+def analyze_case(analyzer: SpermAnalyzer, frames: list[Any], gt: dict[str, Any]) -> AnalysisResult | None:
+    """The analysis of a generated still or video with its calibration; None when the analyzer
+    refuses it as too faint (HEADS_TOO_FAINT). Any other refusal is an error of the evaluation."""
+    params = {**calibration(gt), **({"fps": gt["fps"]} if len(frames) > 1 else {})}
     try:
-        res = analyzer.analyze(frames, calibration(gt))
+        return analyzer.analyze(frames, params)
     except QualityError as exc:
         if exc.code != "HEADS_TOO_FAINT":
             raise
+        return None
+
+
+def still_error(analyzer: SpermAnalyzer, frames: list[Any], gt: dict[str, Any]) -> float | None:
+    """Signed relative error of a generated still's concentration; None when it is refused as too faint."""
+    res = analyze_case(analyzer, frames, gt)
+    if res is None:
         return None
     c = res.measurement("concentration")
     assert c is not None and c.value is not None
@@ -92,7 +101,7 @@ def evaluate(
     rng = np.random.default_rng(seed)
     analyzer = SpermAnalyzer(weights_dir, settings)
     still_err, video_conc_err, pr_err, tm_err = [], [], [], []
-    refused = 0
+    refused = video_refused = 0
     kin: dict[str, list[float]] = {"vcl": [], "vsl": [], "vap": []}
     t_video = []
     n_still = n if n_still is None else n_still
@@ -105,10 +114,12 @@ def evaluate(
             still_err.append(abs(e))
     for _ in range(n):
         frames, gt = make_video(rng, width=width, height=height, n_frames=n_frames, fps=fps)
-        params = {**calibration(gt), "fps": fps}
         t0 = time.perf_counter()
-        res = analyzer.analyze(frames, params)
+        res = analyze_case(analyzer, frames, gt)
         t_video.append(time.perf_counter() - t0)
+        if res is None:
+            video_refused += 1
+            continue
         c = res.measurement("concentration")
         pr = res.measurement("progressive_motility")
         tm = res.measurement("total_motility")
@@ -129,6 +140,8 @@ def evaluate(
         "n_video": n,
         "still_refused": refused,
         "still_refused_fraction": refused / n_still if n_still else 0.0,
+        "video_refused": video_refused,
+        "video_refused_fraction": video_refused / n if n else 0.0,
         "concentration_median_rel_error": q(still_err, np.median),
         "concentration_max_rel_error": q(still_err, np.max),
         "video_concentration_median_rel_error": q(video_conc_err, np.median),

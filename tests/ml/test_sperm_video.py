@@ -257,19 +257,44 @@ def test_a_still_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None
     assert analyzer.analyze([empty], params).measurement("sperm_counted").value < 10
 
 
-def test_the_evaluation_counts_refused_stills_and_bounds_their_share() -> None:
-    """A refused still has no error to score; `evaluate` reports how many were refused and fails
-    when more than a tenth are, so refusing cannot stand in for measuring."""
+def test_a_video_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None:  # type: ignore[no-untyped-def]
+    """In a video the moving heads, spread by their motion, fade into the noise first: the count comes
+    out low (and tracks break). The same rule as for a still refuses it; the clear video is measured."""
+    import dataclasses
+
+    from ml.sperm.analyzer import SpermAnalyzer
+
+    frames, gt = make_video(np.random.default_rng(5), width=320, height=240, n_frames=50, fps=50.0, concentration=100.0)
+    params = _params(gt, video=True)
+    clear = analyzer.analyze(frames, params)
+    assert abs(clear.measurement("concentration").value / gt["concentration_mean"] - 1) < 0.05
+    rng = np.random.default_rng(1)
+    faint = [np.clip(f + rng.normal(0, 16.0, f.shape), 0, 255).round().astype(np.uint8) for f in frames]
+    # what would have been reported: more than 10 % low
+    lenient = SpermAnalyzer(None, dataclasses.replace(who.CASA, min_head_snr=0.0)).analyze(faint, params)
+    assert lenient.measurement("concentration").value < 0.9 * gt["concentration_mean"]
+    with pytest.raises(QualityError) as exc:
+        analyzer.analyze(faint, params)
+    assert exc.value.code == "HEADS_TOO_FAINT" and "track and count" in exc.value.message
+    assert exc.value.details["head_snr"] < exc.value.details["required"] == 7.0
+
+
+def test_the_evaluation_counts_refused_cases_and_bounds_their_share() -> None:
+    """A refused still or video has no error to score; `evaluate` reports how many were refused and
+    fails when more than a tenth are, so refusing cannot stand in for measuring."""
     import dataclasses
 
     from ml.sperm.evaluation import evaluate
 
-    strict = dataclasses.replace(who.CASA, min_head_snr=1e9)  # every still with heads is refused
-    m = evaluate(n=0, n_still=3, morphology=False, width=320, height=240, settings=strict)
+    strict = dataclasses.replace(who.CASA, min_head_snr=1e9)  # every case with heads is refused
+    m = evaluate(n=1, n_still=3, morphology=False, width=320, height=240, settings=strict)
     assert m["still_refused"] == 3 and m["still_refused_fraction"] == 1.0
-    assert m["acceptance"]["still_refused_fraction"]["passed"] is False and m["passed"] is False
+    assert m["video_refused"] == 1 and m["video_refused_fraction"] == 1.0
+    assert m["acceptance"]["still_refused_fraction"]["passed"] is False
+    assert m["acceptance"]["video_refused_fraction"]["passed"] is False and m["passed"] is False
     ok = evaluate(n=0, n_still=3, morphology=False, width=320, height=240)
     assert ok["still_refused"] == 0 and ok["acceptance"]["still_refused_fraction"]["passed"] is True
+    assert ok["video_refused"] == 0 and ok["acceptance"]["video_refused_fraction"]["passed"] is True
 
 
 def test_nomenclature_table() -> None:
