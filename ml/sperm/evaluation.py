@@ -116,10 +116,10 @@ def evaluate(
         frames, gt = make_video(rng, width=width, height=height, n_frames=n_frames, fps=fps)
         t0 = time.perf_counter()
         res = analyze_case(analyzer, frames, gt)
-        t_video.append(time.perf_counter() - t0)
-        if res is None:
+        if res is None:  # refused after detection: its time says nothing of a whole analysis
             video_refused += 1
             continue
+        t_video.append(time.perf_counter() - t0)
         c = res.measurement("concentration")
         pr = res.measurement("progressive_motility")
         tm = res.measurement("total_motility")
