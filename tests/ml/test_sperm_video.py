@@ -272,7 +272,8 @@ def test_a_video_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None
     faint = [np.clip(f + rng.normal(0, 16.0, f.shape), 0, 255).round().astype(np.uint8) for f in frames]
     # what would have been reported: more than 10 % low
     lenient = SpermAnalyzer(None, dataclasses.replace(who.CASA, min_head_snr=0.0)).analyze(faint, params)
-    assert lenient.measurement("concentration").value < 0.9 * gt["concentration_mean"]
+    low = lenient.measurement("concentration")
+    assert low is not None and low.value is not None and low.value < 0.9 * gt["concentration_mean"]
     with pytest.raises(QualityError) as exc:
         analyzer.analyze(faint, params)
     assert exc.value.code == "HEADS_TOO_FAINT" and "track and count" in exc.value.message
