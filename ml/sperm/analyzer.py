@@ -215,8 +215,8 @@ class SpermAnalyzer:
 
     def _check_head_signal(self, head_snr: float, n_peaks: int, video: bool) -> None:
         """Refuse a still or video whose heads barely clear the noise: the noise floor would drop the
-        fainter heads (in a video, the moving ones first) and the count would come out low, and a
-        video's tracks break (see CasaSettings.min_head_snr for the figures)."""
+        fainter heads (in a video, moving ones drop out of their tracks), the count would come out low
+        and a video's tracks break (see CasaSettings.min_head_snr for the figures)."""
         s = self.settings
         if n_peaks >= s.min_heads_to_judge_snr and head_snr < s.min_head_snr:
             raise QualityError(

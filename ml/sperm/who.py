@@ -66,7 +66,7 @@ class CasaSettings:
     # deviations: the noise floor (detect_min_snr) then cuts into the heads themselves and the count is
     # low. On 600 generated stills (seeds 31337, 5555, 4711), the 10 with heads below 7 lost 11 % of
     # their count on average (25 % at worst); the 15 from 7 to 8 lost 3.9 % (8 % at worst); above 8,
-    # < 1 %. In videos the moving heads, spread by their motion, go first: of 200 generated videos
+    # < 1 %. In videos faint moving heads drop out of their tracks: of 200 generated videos
     # (seeds 8080, 1000) the 3 below 7 were counted 26 %, 17 % and 3.6 % low, all others within 4.7 %.
     min_head_snr: float = 7.0
     min_heads_to_judge_snr: int = 10  # fewer peaks: too few to say what a typical head is

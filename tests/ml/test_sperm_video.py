@@ -258,8 +258,8 @@ def test_a_still_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None
 
 
 def test_a_video_whose_heads_barely_clear_the_noise_is_refused(analyzer) -> None:  # type: ignore[no-untyped-def]
-    """In a video the moving heads, spread by their motion, fade into the noise first: the count comes
-    out low (and tracks break). The same rule as for a still refuses it; the clear video is measured."""
+    """In a video faint heads that move drop out of their tracks: the count comes out low (and
+    tracks break). The same rule as for a still refuses it; the clear video is measured."""
     import dataclasses
 
     from ml.sperm.analyzer import SpermAnalyzer
