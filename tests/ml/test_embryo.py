@@ -134,6 +134,7 @@ def test_a_resumed_stage_may_change_the_crop_size(tmp_path):
     assert np.isfinite(res["embryo_day3"]["final_loss"])
     meta = json.loads((tmp_path / "embryo_day3.json").read_text())
     assert [h["input_size"] for h in meta["config"]["history"]] == [72, 96]
+    assert meta["config"]["count_readout_validation_n"] == em.READOUT_VALIDATION_FACTOR * 18  # smoke: 18 held out
     # the card's top-level seed is the last stage's; each stage keeps its own for reproduction
     assert meta["seed"] == 3 and [h["seed"] for h in meta["config"]["history"]] == [0, 3]
     card = (tmp_path / "embryo_day3.md").read_text()
