@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime
 import os
+import re
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +18,9 @@ from apps.patients.selectors import patient_search
 from apps.patients.tests.factories import PatientFactory
 
 pytestmark = pytest.mark.django_db
+
+
+CIPHERTEXT = re.compile(r"v1:[A-Za-z0-9_]+:[A-Za-z0-9_-]+=*")  # crypto.encrypt's stored format
 
 
 def _raw_table(table: str) -> str:
@@ -37,6 +41,8 @@ def _new_key(key_id: str) -> str:
 def test_raw_sql_shows_no_names_emails_or_birth_dates(patients: list[Patient]) -> None:
     raw = _raw_table("patients_patient")
     assert raw.count("v1:t1:") >= 12 * 5  # every encrypted column holds ciphertext
+    # a short name ("Wu") turns up inside random base64 now and then: look for PHI outside the ciphertext
+    raw = CIPHERTEXT.sub("<ciphertext>", raw)
     for p in patients:
         for secret in (
             p.given_name,
