@@ -2,7 +2,6 @@
 
 python -m ml synth KIND --n N --out DIR [--seed S]
 python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--resume] [--model NAME] [--polar]
-    [--widths W,W,W,W]
 python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
@@ -53,20 +52,6 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    try:
-        widths = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        widths = ()
-    if not widths or min(widths) < 1:
-        raise ParameterError(
-            "--widths takes positive whole numbers separated by commas, e.g. 32,64,96,128.",
-            code="INVALID_PARAMETER",
-            details={"param": "widths"},
-        )
-    return widths
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on generated images, or (with --data and --format) fine-tune on a labelled data set."""
     from ml.registry import kind_module
@@ -77,9 +62,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) != (args.format is None):
         raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
     if args.data is not None:
-        if args.smoke or args.resume or args.model or args.polar or args.widths:
+        if args.smoke or args.resume or args.model or args.polar:
             raise ParameterError(
-                "--smoke, --resume, --model, --polar and --widths apply to training on generated images, not --data."
+                "--smoke, --resume, --model and --polar apply to training on generated images, not --data."
             )
         from ml.importers import finetune
 
@@ -96,8 +81,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         kwargs["model"] = args.model
     if args.polar:
         kwargs["polar"] = True
-    if args.widths is not None:
-        kwargs["widths"] = _widths(args.widths)
     train = kind_module(args.kind).train
     unsupported = sorted(k for k in kwargs if k not in inspect.signature(train).parameters)
     if unsupported:
@@ -175,11 +158,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--polar",
         action="store_true",
         help="embryo blastocyst, with --resume: a stage training the polar TE branch beside the frozen network",
-    )
-    t.add_argument(
-        "--widths",
-        default=None,
-        help="embryo day 3: channel widths, e.g. 32,64,96,128 (with --resume: widen the trained network)",
     )
     t.add_argument("--data", default=None, help="fine-tune on this labelled data set instead of generated images")
     t.add_argument("--format", default=None, choices=("blasto2k", "folder"), help="layout of --data")

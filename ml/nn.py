@@ -277,63 +277,6 @@ def with_heads(model: Any, heads: Mapping[str, int]) -> Any:
     return new
 
 
-def _channel_map(old: int, new: int) -> torch.Tensor:
-    """Which old channel each of ``new`` channels copies: itself first, then the old ones in turn."""
-    return torch.cat([torch.arange(old), torch.arange(new - old) % old])
-
-
-def widen(model: Any, widths: tuple[int, ...], seed: int = 0) -> Any:
-    """The same function in a wider network: Net2Net's "wider" operation (Chen, Goodfellow and
-    Shlens, 2016) for :class:`DensityNet` and :class:`SmallNet`.
-
-    Each new channel copies an old one (its filters and batch-norm statistics). A layer reading
-    copies of one channel splits that channel's weight among them in random shares that sum to
-    one, so the output is unchanged while the copies' gradients differ and they can learn apart.
-    Channel maps depend only on (old, new) width, so layers joined by identity shortcuts agree.
-    """
-    arch = model.config.get("arch")
-    if arch not in ("density", None):
-        raise ParameterError("Only a DensityNet or SmallNet can be widened.", code="INVALID_PARAMETER")
-    old_w = [int(w) for w in model.config["widths"]]
-    widths = tuple(int(w) for w in widths)
-    if len(widths) != len(old_w) or any(n < o for n, o in zip(widths, old_w, strict=True)):
-        raise ParameterError(
-            f"New widths must be {len(old_w)} numbers, each at least the present one ({old_w}).",
-            code="INVALID_PARAMETER",
-            details={"param": "widths"},
-        )
-    new = build_model({**model.config, "widths": list(widths)})
-    old_state = model.state_dict()
-    if new.state_dict().keys() != old_state.keys():  # a shortcut would change: equal widths must stay equal
-        raise ParameterError(
-            f"New widths must keep the present ones' pattern ({old_w}): layers of equal width stay equal.",
-            code="INVALID_PARAMETER",
-            details={"param": "widths"},
-        )
-    gen = torch.Generator().manual_seed(seed)
-    state: dict[str, torch.Tensor] = {}
-    for key, target in new.state_dict().items():
-        w = old_state[key]
-        if w.dim() == 0:  # num_batches_tracked
-            state[key] = w.clone()
-            continue
-        w = w[_channel_map(w.shape[0], target.shape[0])]
-        if w.dim() >= 2:
-            # the heads read [mean | max] of the last features: two blocks of the same channels
-            blocks = 2 if key.startswith("heads.") else 1
-            o_in, n_in = w.shape[1] // blocks, target.shape[1] // blocks
-            src = torch.cat([b * o_in + _channel_map(o_in, n_in) for b in range(blocks)])
-            w = w[:, src]
-            share = torch.rand(w.shape[0], w.shape[1], generator=gen) + 0.5
-            total = torch.zeros(w.shape[0], blocks * o_in).index_add_(1, src, share)
-            share = share / total[:, src]  # shares of one old channel sum to 1 in every output row
-            w = w * share.reshape(*share.shape, *([1] * (w.dim() - 2)))
-        state[key] = w
-    new.load_state_dict(state)
-    new.eval()
-    return new
-
-
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
@@ -664,7 +607,6 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
             + f"seed streams {h.get('seed_streams')}"
             + (f", {h['input_size']} px crops" if "input_size" in h else "")
             + (f"; {h['branch']}" if "branch" in h else "")
-            + (f"; the network first widened to {h['widened_to']} channels, same output" if "widened_to" in h else "")
         )
     lines += [
         "",
@@ -672,7 +614,6 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         "stage (P = the stage's images / 3000; the seed is the stage's, where the card records it)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
         + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
-        + (" (and `widths=` where a stage widened the network)" if any("widened_to" in h for h in history) else "")
         + ".",
     ]
     return [*lines, ""]

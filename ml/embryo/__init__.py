@@ -35,11 +35,9 @@ def train(
     steps: int | None = None,
     model: str | None = None,
     polar: bool = False,
-    widths: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """Both networks, or only ``model`` ("embryo_day3" or "embryo_blastocyst"). ``polar``: a resumed
-    blastocyst stage that trains the polar TE branch; ``widths``: the day-3 network's channel widths,
-    widening a resumed one (see :func:`ml.embryo.model.train`)."""
+    blastocyst stage that trains the polar TE branch (see :func:`ml.embryo.model.train`)."""
     from ml.base import ParameterError
     from ml.embryo.model import NAME_BLAST, NAME_DAY3
     from ml.embryo.model import train as _train
@@ -49,9 +47,7 @@ def train(
         if model not in names:
             raise ParameterError(f"Unknown embryo model {model!r}; choose one of {', '.join(names)}.")
         names = (model,)
-    return _train(
-        out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar, widths=widths
-    )
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar)
 
 
 def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

@@ -330,7 +330,6 @@ def train(
     pools: int = 4,
     size: int | None = None,
     polar: bool = False,
-    widths: tuple[int, ...] | None = None,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
@@ -342,15 +341,7 @@ def train(
     ``polar=True`` (blastocyst, resumed) is a stage that trains only a polar TE branch beside the
     frozen network (adding it the first time), on images with a TE grade; the branch's weight in
     the TE mixture is then chosen on the validation stream. Both are saved as one model.
-    ``widths`` (day 3) sets the network's channel widths; on a resumed stage the trained network is
-    first widened to them without changing its output (:func:`ml.nn.widen`), and the stage records it.
     """
-    if widths is not None and (set(names) != {NAME_DAY3} or polar):
-        raise ParameterError(
-            "Widths apply to the day-3 network: use names=('embryo_day3',).",
-            code="INVALID_PARAMETER",
-            details={"param": "widths"},
-        )
     if polar and (not resume or set(names) != {NAME_BLAST}):
         raise ParameterError(
             "A polar stage continues trained blastocyst weights: use names=('embryo_blastocyst',), resume=True.",
@@ -364,22 +355,14 @@ def train(
         n_steps = steps or n_steps
         dens = bool(SPECS[name].get("density"))
         history: list[dict[str, Any]] = []
-        widened = False
         if resume:
             model, prev = mnn.load_weights(name, out_dir)
             history = mnn.resumed_history(prev, TRAIN_STREAM, input_size(prev))
             model = mnn.with_heads(model, SPECS[name]["heads"])
             if polar:
                 model = add_polar_branch(model)
-            widened = widths is not None and list(widths) != model.config["widths"]
-            if widened:
-                model = mnn.widen(model, tuple(widths or ()), seed=seed + len(history))
-        elif dens and widths is not None:
-            model = mnn.DensityNet(1, SPECS[name]["heads"], tuple(widths))
-        elif dens:
-            model = mnn.DensityNet(1, SPECS[name]["heads"])
         else:
-            model = mnn.SmallNet(1, SPECS[name]["heads"])
+            model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         crop = size or (int(history[-1]["input_size"]) if history else SPECS[name].get("size", SIZE))
         stream0 = TRAIN_STREAM + 10 * len(history)
         new_branch = polar and not any(h.get("branch") for h in history)
@@ -421,7 +404,6 @@ def train(
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
                 **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
-                **({"widened_to": list(model.config["widths"])} if widened else {}),
             }
         )
         total_steps = sum(h["steps"] for h in history)

@@ -145,23 +145,6 @@ def test_a_resumed_stage_may_change_the_crop_size(tmp_path):
     assert torch.allclose(pool["density"].sum(dim=(1, 2, 3)), pool["cells"], atol=0.05)
 
 
-def test_a_resumed_day3_stage_may_widen_the_network(tmp_path):
-    """The trained day-3 network is widened (same output) and trained on; the stage, the card and
-    the saved config record the new widths, and the analyzer's loader builds the wider network."""
-    with pytest.raises(ParameterError) as exc:
-        em.train(out_dir=tmp_path, smoke=True, widths=(32, 64, 96, 128))  # the blastocyst network too
-    assert exc.value.code == "INVALID_PARAMETER"
-    em.train(out_dir=tmp_path, seed=0, smoke=True, names=(em.NAME_DAY3,))
-    narrow, _ = mnn.load_weights(em.NAME_DAY3, tmp_path)
-    res = em.train(out_dir=tmp_path, seed=1, smoke=True, names=(em.NAME_DAY3,), resume=True, widths=(32, 64, 96, 128))
-    assert np.isfinite(res[em.NAME_DAY3]["final_loss"])
-    wide, meta = mnn.load_weights(em.NAME_DAY3, tmp_path)
-    assert narrow.config["widths"] == [16, 32, 48, 64] and wide.config["widths"] == [32, 64, 96, 128]
-    assert mnn.n_params(wide) > 3 * mnn.n_params(narrow)
-    assert [h.get("widened_to") for h in meta["config"]["history"]] == [None, [32, 64, 96, 128]]
-    assert "widened to [32, 64, 96, 128] channels" in (tmp_path / f"{em.NAME_DAY3}.md").read_text()
-
-
 def test_a_polar_stage_trains_a_te_branch_beside_the_frozen_network(tmp_path):
     """The branch is added to trained weights, the square network stays bit for bit, the TE
     mixture weight is chosen on validation and recorded, and the analyzer runs the pair."""

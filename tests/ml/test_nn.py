@@ -174,53 +174,6 @@ def test_with_heads_keeps_the_shared_layers_and_adds_an_untrained_head():
     assert b["ncls"].shape == (2, 9) and "ncls" not in a
 
 
-@pytest.mark.parametrize(
-    ("net", "widths"),
-    [
-        (lambda: mnn.DensityNet(1, {"frag": 1, "ncls": 9}, widths=(4, 8, 8, 8)), (6, 12, 12, 12)),
-        (lambda: mnn.SmallNet(1, {"c": 3}, widths=(4, 8)), (8, 11)),
-    ],
-)
-def test_widening_keeps_the_output_and_lets_the_copies_learn_apart(net, widths) -> None:
-    """Net2Net "wider": the widened network computes the same function (trained batch-norm
-    statistics included), and after training steps a copied channel no longer equals its original."""
-    mnn.set_determinism(5)
-    old = net()
-    with torch.no_grad():  # batch-norm statistics a trained network would have, not the defaults
-        for m in old.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                assert m.running_mean is not None and m.running_var is not None
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 2.0)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-    old.eval()
-    wide = mnn.widen(old, widths, seed=1)
-    assert wide.config["widths"] == list(widths) and mnn.n_params(wide) > mnn.n_params(old)
-    x = torch.randn(3, 1, 32, 32)
-    a, b = old(x), wide(x)
-    assert a.keys() == b.keys()
-    for k in a:
-        assert torch.allclose(a[k], b[k], atol=1e-5), k
-    stem = wide.stem[0].weight  # 4 channels widened to 6 (DensityNet) or 8: channel 4 copies channel 0
-    assert torch.equal(stem[4], stem[0])
-    data = {"x": torch.randn(16, 1, 32, 32), "t": torch.randn(16)}
-    head = next(iter(wide.config["heads"]))
-    mnn.train_loop(wide, data, lambda out, bt: F.mse_loss(out[head][:, 0], bt["t"]), steps=3, augment=False)
-    assert not torch.allclose(stem[4], stem[0])
-
-
-def test_widening_refuses_narrower_widths_and_other_networks() -> None:
-    net = mnn.DensityNet(1, {"frag": 1}, widths=(4, 8, 8, 8))
-    for widths in ((4, 8, 8), (4, 8, 8, 6), (6, 16, 12, 13)):  # too few; narrower; a shortcut would change
-        with pytest.raises(ParameterError) as exc:
-            mnn.widen(net, widths)
-        assert exc.value.code == "INVALID_PARAMETER"
-    polar = mnn.PolarNet(1, {"c": 2}, (0.45, 1.0, 8, 32), widths=(4, 8))
-    with pytest.raises(ParameterError):
-        mnn.widen(polar, (8, 16))
-
-
 def test_acceptance_note_is_written_from_the_judged_figures() -> None:
     from ml.base import judge
     from ml.nn import acceptance_note
