@@ -50,10 +50,12 @@ def train(
     return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar)
 
 
-def evaluate(n: int = 300, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+def evaluate(n: int | None = None, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:
+    """Held-out metrics on n images per model (default :data:`ml.embryo.model.EVAL_N`)."""
+    from ml.embryo.model import EVAL_N
     from ml.embryo.model import evaluate as _evaluate
 
-    return _evaluate(n=n, seed=seed, weights_dir=weights_dir)
+    return _evaluate(n=n or EVAL_N, seed=seed, weights_dir=weights_dir)
 
 
 def models(weights_dir: Path | None = None) -> list[dict[str, Any]]:
