@@ -436,6 +436,22 @@ def load_weights(name: str, weights_dir: Path | None = None) -> tuple[Any, dict[
     return model, meta
 
 
+STREAMS_PER_STAGE = 10  # each training stage draws its pools from its own ten seed streams
+
+
+def stage_streams(first_stream: int, stage: int, steps: int, pools: int) -> tuple[int, int]:
+    """The first seed stream of training stage ``stage`` (0 = the first) and the steps between pool
+    refreshes, such that the stage's pools stay within its own streams (a later stage at the same
+    seed never draws the same images). More pools than streams is refused."""
+    if not 1 <= pools <= STREAMS_PER_STAGE:
+        raise ParameterError(
+            f"A training stage draws 1 to {STREAMS_PER_STAGE} pools of generated images.",
+            code="INVALID_PARAMETER",
+            details={"param": "pools"},
+        )
+    return first_stream + STREAMS_PER_STAGE * stage, max(math.ceil(steps / pools), 1)
+
+
 def resumed_history(prev: Mapping[str, Any], first_stream: int, input_size: int) -> list[dict[str, Any]]:
     """The training stages a resumed card records; for a card written before stages were recorded,
     its one stage rebuilt from the card (at the first learning rate, two seed streams). Every stage

@@ -339,7 +339,8 @@ def train(
 
     ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
     streams, lower learning rate); the card records the total steps and each stage.
-    A stage draws ``pools`` pools of freshly generated images, one after another.
+    A stage draws ``pools`` (1 to 10) pools of freshly generated images, one after another, from its
+    own seed streams.
     ``size`` is the stage's crop size (px; default: the kind's, or the resumed card's); the
     networks pool globally, so a later stage may change it, and the history records each stage's.
     ``polar=True`` (blastocyst, resumed) is a stage that trains only a polar TE branch beside the
@@ -368,7 +369,7 @@ def train(
         else:
             model = mnn.DensityNet(1, SPECS[name]["heads"]) if dens else mnn.SmallNet(1, SPECS[name]["heads"])
         crop = size or (int(history[-1]["input_size"]) if history else SPECS[name].get("size", SIZE))
-        stream0 = TRAIN_STREAM + 10 * len(history)
+        stream0, refresh_every = mnn.stage_streams(TRAIN_STREAM, len(history), n_steps, pools)
         new_branch = polar and not any(h.get("branch") for h in history)
         lr = 1e-3 if history and not new_branch else 3e-3
         refreshed = [0]
@@ -394,7 +395,7 @@ def train(
             seed=seed + len(history),
             lr=lr,
             refresh=None if smoke else refresh,
-            refresh_every=0 if smoke else max(n_steps // pools, 1),
+            refresh_every=0 if smoke else refresh_every,
             log=log,
             augment=not dens,  # density targets would need the same flips; the crop already turns at random
         )

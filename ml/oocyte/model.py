@@ -80,7 +80,7 @@ def train(
     (new seed streams) at a lower learning rate; the card then records the total steps and history.
     Each stage trains at ``size`` px crops, which may differ from the earlier stages' (the network
     pools globally, so it carries over); the history records each stage's size. A stage draws
-    ``pools`` pools of freshly generated images, one after another.
+    ``pools`` (1 to 10) pools of freshly generated images, one after another, from its own seed streams.
     """
     mnn.set_determinism(seed)
     pool_n, default_steps, eval_n = (48, 4, 24) if smoke else (3000, 1500, 600)
@@ -92,9 +92,8 @@ def train(
         model.train()
     else:
         model = mnn.SmallNet(1, {"maturity": len(osynth.CLASSES)})
-    stream0 = TRAIN_STREAM + 10 * len(history)
+    stream0, refresh_every = mnn.stage_streams(TRAIN_STREAM, len(history), steps, pools)
     lr = 3e-3 if not history else 1e-3
-    refresh_every = max(steps // pools, 1)
     drawn = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:

@@ -174,6 +174,35 @@ def test_with_heads_keeps_the_shared_layers_and_adds_an_untrained_head():
     assert b["ncls"].shape == (2, 9) and "ncls" not in a
 
 
+@pytest.mark.parametrize(("steps", "pools"), [(12, 4), (11, 4), (23, 10), (5, 10)])
+def test_a_training_stage_draws_its_pools_from_its_own_streams(steps: int, pools: int) -> None:
+    """Stage 2 owns streams 120-129: however the steps divide, the training loop asks for pools 1 to
+    pools - 1 after the first (23 steps in 10 pools once asked for pool 11, the next stage's stream)."""
+    stream0, every = mnn.stage_streams(100, 2, steps, pools)
+    assert stream0 == 120
+    drawn: list[int] = []
+    data = _tiny_data()
+
+    def refresh(k: int) -> dict[str, torch.Tensor]:
+        drawn.append(k)
+        return data
+
+    model = mnn.SmallNet(1, {"y": 2}, widths=(4, 8))
+    loss = lambda o, b: F.cross_entropy(o["y"], b["y"])  # noqa: E731
+    mnn.train_loop(model, data, loss, steps=steps, refresh=refresh, refresh_every=every)
+    assert drawn == sorted(set(drawn)) and max(drawn) <= pools - 1
+    assert stream0 + max(drawn) < 120 + mnn.STREAMS_PER_STAGE
+    if steps % pools == 0:
+        assert drawn == list(range(1, pools))
+
+
+def test_a_training_stage_refuses_more_pools_than_its_streams() -> None:
+    for pools in (0, mnn.STREAMS_PER_STAGE + 1):
+        with pytest.raises(ParameterError) as exc:
+            mnn.stage_streams(100, 0, 3000, pools)
+        assert exc.value.code == "INVALID_PARAMETER" and exc.value.details == {"param": "pools"}
+
+
 def test_acceptance_note_is_written_from_the_judged_figures() -> None:
     from ml.base import judge
     from ml.nn import acceptance_note
