@@ -1,7 +1,7 @@
 """Command line: ``python -m ml synth|train|evaluate|models|analyze``. Kinds go through ml.registry.
 
 python -m ml synth KIND --n N --out DIR [--seed S]
-python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--resume] [--model NAME] [--polar]
+python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--pools P] [--resume] [--model NAME] [--polar]
 python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
@@ -62,9 +62,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) != (args.format is None):
         raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
     if args.data is not None:
-        if args.smoke or args.resume or args.model or args.polar:
+        if args.smoke or args.resume or args.model or args.polar or args.pools is not None:
             raise ParameterError(
-                "--smoke, --resume, --model and --polar apply to training on generated images, not --data."
+                "--smoke, --resume, --model, --polar and --pools apply to training on generated images, not --data."
             )
         from ml.importers import finetune
 
@@ -77,6 +77,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         kwargs["resume"] = True
     if args.steps is not None:
         kwargs["steps"] = args.steps
+    if args.pools is not None:
+        kwargs["pools"] = args.pools
     if args.model is not None:
         kwargs["model"] = args.model
     if args.polar:
@@ -152,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", default=None, help="weights directory (default: the shipped location)")
     t.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the kind's own)")
+    t.add_argument(
+        "--pools", type=int, default=None, help="pools of freshly generated images a stage draws, 1 to 10 (default 4)"
+    )
     t.add_argument("--resume", action="store_true", help="continue from the weights in --out on fresh images")
     t.add_argument("--model", default=None, help="embryo only: embryo_day3 or embryo_blastocyst")
     t.add_argument(

@@ -627,7 +627,8 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
     lines += [
         "",
         "Reproduce: the kind's `train(seed=...)`, then `train(seed=..., resume=True, steps=N, pools=P)` per later "
-        "stage (P = the stage's images / 3000; the seed is the stage's, where the card records it)"
+        "stage, or `python -m ml train KIND --resume --seed S --steps N --pools P` "
+        "(P = the stage's images / 3000; the seed is the stage's, where the card records it)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
         + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
         + ".",

@@ -35,9 +35,11 @@ def train(
     steps: int | None = None,
     model: str | None = None,
     polar: bool = False,
+    pools: int = 4,
 ) -> dict[str, Any]:
     """Both networks, or only ``model`` ("embryo_day3" or "embryo_blastocyst"). ``polar``: a resumed
-    blastocyst stage that trains the polar TE branch (see :func:`ml.embryo.model.train`)."""
+    blastocyst stage that trains the polar TE branch; ``pools``: how many pools of freshly generated
+    images the stage draws, 1 to 10 (see :func:`ml.embryo.model.train`)."""
     from ml.base import ParameterError
     from ml.embryo.model import NAME_BLAST, NAME_DAY3
     from ml.embryo.model import train as _train
@@ -47,7 +49,9 @@ def train(
         if model not in names:
             raise ParameterError(f"Unknown embryo model {model!r}; choose one of {', '.join(names)}.")
         names = (model,)
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar)
+    return _train(
+        out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar, pools=pools
+    )
 
 
 def evaluate(n: int | None = None, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

@@ -17,11 +17,17 @@ def load_analyzer(weights_dir: Path | None = None) -> Any:
 
 
 def train(
-    out_dir: Path | None = None, seed: int = 0, smoke: bool = False, resume: bool = False, steps: int | None = None
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    resume: bool = False,
+    steps: int | None = None,
+    pools: int = 4,
 ) -> dict[str, Any]:
+    """``pools``: how many pools of freshly generated images the stage draws (1 to 10)."""
     from ml.oocyte.model import train as _train
 
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps)
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools)
 
 
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

@@ -132,6 +132,13 @@ def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
     code, res = _run(capsys, "train", "embryo", "--polar", "--resume", "--out", str(tmp_path))  # both models
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
+    for kind in ("oocyte", "embryo"):  # a stage draws 1 to 10 pools: the option reaches the training
+        code, res = _run(capsys, "train", kind, "--smoke", "--pools", "11", "--out", str(tmp_path))
+        assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER", res
+    code, res = _run(capsys, "train", "follicle", "--pools", "3", "--out", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
+    code, res = _run(capsys, "train", "oocyte", "--data", str(tmp_path), "--format", "folder", "--pools", "3")
+    assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
     code, res = _run(capsys, "train", "oocyte", "--steps", "0", "--out", str(tmp_path))
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
     code, res = _run(capsys, "train", "follicle", "--data", str(tmp_path), "--format", "folder")
