@@ -59,7 +59,7 @@ def evaluate(n: int | None = None, seed: int = 12345, weights_dir: Path | None =
     from ml.embryo.model import EVAL_N
     from ml.embryo.model import evaluate as _evaluate
 
-    return _evaluate(n=n or EVAL_N, seed=seed, weights_dir=weights_dir)
+    return _evaluate(n=EVAL_N if n is None else n, seed=seed, weights_dir=weights_dir)
 
 
 def models(weights_dir: Path | None = None) -> list[dict[str, Any]]:
