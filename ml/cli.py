@@ -2,6 +2,7 @@
 
 python -m ml synth KIND --n N --out DIR [--seed S]
 python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--pools P] [--resume] [--model NAME] [--polar]
+                     [--labs b,d]
 python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.base import KINDS, MLError, ParameterError
+from ml.renderers import catalog
 
 
 def _print(obj: Any) -> None:
@@ -62,9 +64,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) != (args.format is None):
         raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
     if args.data is not None:
-        if args.smoke or args.resume or args.model or args.polar or args.pools is not None:
+        if args.smoke or args.resume or args.model or args.polar or args.pools is not None or args.labs:
             raise ParameterError(
-                "--smoke, --resume, --model, --polar and --pools apply to training on generated images, not --data."
+                "--smoke, --resume, --model, --polar, --pools and --labs apply to training on generated images, "
+                "not --data."
             )
         from ml.importers import finetune
 
@@ -83,6 +86,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         kwargs["model"] = args.model
     if args.polar:
         kwargs["polar"] = True
+    if args.labs:
+        known = catalog.SPERM_LABS if args.kind == "sperm" else catalog.EMBRYO_LABS
+        labs = tuple(x for x in args.labs.split(",") if x)
+        unknown = [x for x in labs if x not in known]
+        if unknown or not labs:
+            raise ParameterError(
+                f"Unknown lab(s) {', '.join(unknown) or args.labs!r}; expected some of {', '.join(known)}.",
+                details={"param": "labs"},
+            )
+        kwargs["labs"] = labs
     train = kind_module(args.kind).train
     unsupported = sorted(k for k in kwargs if k not in inspect.signature(train).parameters)
     if unsupported:
@@ -163,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--polar",
         action="store_true",
         help="embryo blastocyst, with --resume: a stage training the polar TE branch beside the frozen network",
+    )
+    t.add_argument(
+        "--labs",
+        default=None,
+        help="comma-separated laboratories' generators supplying half of every pool (ml.renderers.catalog: "
+        f"embryo and oocyte {', '.join(catalog.EMBRYO_LABS)}; sperm {', '.join(catalog.SPERM_LABS)})",
     )
     t.add_argument("--data", default=None, help="fine-tune on this labelled data set instead of generated images")
     t.add_argument("--format", default=None, choices=("blasto2k", "folder"), help="layout of --data")

@@ -501,6 +501,30 @@ def describe_models(names: list[str], weights_dir: Path | None = None) -> list[d
     return rows
 
 
+def training_data(
+    generator: str, generator_version: str, images: int, history: list[Mapping[str, Any]] | None
+) -> dict[str, Any]:
+    """A card's ``training_data``: our generator, and the laboratories' generators (ml.renderers) of
+    any stage that drew half its pools from them, with their versions."""
+    labs: dict[str, str] = {}
+    for h in history or []:
+        labs.update(h.get("lab_versions") or {})
+    source = f"generated on the fly by {generator} (generator version {generator_version})"
+    if labs:
+        source += ", and in the stages marked below by the laboratories' independently written generators " + ", ".join(
+            f"ml.renderers lab {lab} v{v}" for lab, v in sorted(labs.items())
+        )
+    out: dict[str, Any] = {
+        "source": source + "; reproduce with `python -m ml synth` / `python -m ml train`",
+        "generator": generator,
+        "generator_version": generator_version,
+        "images": images,
+    }
+    if labs:
+        out["lab_generators"] = dict(sorted(labs.items()))
+    return out
+
+
 def write_model(
     model: Any,
     out_dir: Path | None,
@@ -533,13 +557,7 @@ def write_model(
         "size_bytes": pt.stat().st_size,
         "parameters": n_params(model),
         "architecture": f"{type(model).__name__} (plain-torch residual CNN) {model.config}",
-        "training_data": {
-            "source": f"generated on the fly by {generator} (generator version {generator_version}); "
-            "reproduce with `python -m ml synth` / `python -m ml train`",
-            "generator": generator,
-            "generator_version": generator_version,
-            "images": train_images,
-        },
+        "training_data": training_data(generator, generator_version, train_images, (extra or {}).get("history")),
         "seed": seed,
         "steps": steps,
         "labels": dict(labels),
@@ -622,6 +640,14 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
             + (f"seed {h['seed']}, " if "seed" in h else "")
             + f"seed streams {h.get('seed_streams')}"
             + (f", {h['input_size']} px crops" if "input_size" in h else "")
+            + (
+                f"; {round(100 * h['lab_share'])} % of each pool ({h['lab_images']} images per lab, reused with "
+                f"fresh jitter) from the labs' generators {', '.join(h['labs'])} "
+                f"(ml.renderers, seed stream {h['lab_stream']})"
+                if h.get("labs")
+                else ""
+            )
+            + (f", photometric jitter v{h['photometric']}" if "photometric" in h else "")
             + (f"; {h['branch']}" if "branch" in h else "")
         )
     lines += [
@@ -631,6 +657,7 @@ def _stages(meta: Mapping[str, Any]) -> list[str]:
         "(P = the stage's images / 3000; the seed is the stage's, where the card records it)"
         + (" (and `size=` the stage's crop size)" if any("input_size" in h for h in history) else "")
         + (" (and `polar=True` for a branch stage)" if any("branch" in h for h in history) else "")
+        + (" (and `--labs` with a lab stage's labs)" if any(h.get("labs") for h in history) else "")
         + ".",
     ]
     return [*lines, ""]
@@ -1026,6 +1053,43 @@ def finish(
         rgb = np.clip(img[..., None] * cast, 0, 1) if img.ndim == 2 else np.clip(img * cast, 0, 1)
         return (rgb * 255 + 0.5).astype(np.uint8)
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+PHOTOMETRIC = "1"  # version of photometric_jitter, recorded in a training stage's history
+
+
+def photometric_jitter(rng: np.random.Generator, img: np.ndarray) -> np.ndarray:
+    """How a camera, a file format or a viewer may change a frame without moving anything in it.
+
+    Used on training pools so a network does not rely on one generator's look. With probability 0.4
+    the image is returned unchanged; else one or two of: JPEG at quality 30-90, gamma 0.5-2, a
+    resample down by 0.35-0.85 and back up (bilinear or bicubic), then fresh sensor noise.
+    Geometry is kept exactly (same size, same grid), so point and mask labels stay valid.
+    """
+    import io
+
+    from PIL import Image
+
+    if rng.random() < 0.4:
+        return img
+    out = img
+    for op in rng.choice(3, size=int(rng.integers(1, 3)), replace=False):
+        if op == 0:
+            buf = io.BytesIO()
+            Image.fromarray(out).save(buf, "JPEG", quality=int(rng.integers(30, 91)))
+            out = np.asarray(Image.open(buf).convert(Image.fromarray(out).mode))
+        elif op == 1:
+            g = float(np.exp(rng.uniform(math.log(0.5), math.log(2.0))))
+            out = (255.0 * (out / 255.0) ** g + 0.5).astype(np.uint8)
+        else:
+            h, w = out.shape[:2]
+            f = rng.uniform(0.35, 0.85)
+            method = Image.Resampling.BICUBIC if rng.random() < 0.5 else Image.Resampling.BILINEAR
+            small = Image.fromarray(out).resize((max(8, round(w * f)), max(8, round(h * f))), method)
+            up = np.asarray(small.resize((w, h), method)).astype(np.float32)
+            up += rng.normal(0, rng.uniform(0, 6), up.shape).astype(np.float32)
+            out = np.clip(up + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def save_png(arr: np.ndarray, path: Path) -> None:

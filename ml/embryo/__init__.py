@@ -36,10 +36,12 @@ def train(
     model: str | None = None,
     polar: bool = False,
     pools: int = 4,
+    labs: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Both networks, or only ``model`` ("embryo_day3" or "embryo_blastocyst"). ``polar``: a resumed
     blastocyst stage that trains the polar TE branch; ``pools``: how many pools of freshly generated
-    images the stage draws, 1 to 10 (see :func:`ml.embryo.model.train`)."""
+    images the stage draws, 1 to 10; ``labs``: laboratories' generators (ml.renderers) that supply
+    half of every pool (see :func:`ml.embryo.model.train`)."""
     from ml.base import ParameterError
     from ml.embryo.model import NAME_BLAST, NAME_DAY3
     from ml.embryo.model import train as _train
@@ -50,7 +52,15 @@ def train(
             raise ParameterError(f"Unknown embryo model {model!r}; choose one of {', '.join(names)}.")
         names = (model,)
     return _train(
-        out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, names=names, polar=polar, pools=pools
+        out_dir=out_dir,
+        seed=seed,
+        smoke=smoke,
+        resume=resume,
+        steps=steps,
+        names=names,
+        polar=polar,
+        pools=pools,
+        labs=labs,
     )
 
 

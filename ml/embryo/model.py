@@ -21,6 +21,8 @@ from ml import nn as mnn
 from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterError, judge
 from ml.embryo import generate as gen
 from ml.embryo import grading as G
+from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
@@ -100,17 +102,27 @@ def density_target(
     return out[None]
 
 
-def _targets_day3(t: Mapping[str, Any]) -> dict[str, float]:
+STAGE_SPECIFIC_COUNTS = (2, 4, 8)  # where equal cells are the stage-specific size (Istanbul consensus)
+
+
+def _targets_day3(t: Mapping[str, Any], stage_specific: bool = False) -> dict[str, float]:
+    """Training targets; a field a generator does not define the way we do is NaN / IGNORE (see
+    ml.renderers.catalog). With ``stage_specific`` (stages that also train on the labs, who define
+    evenness as stage-specific size), ml's own equal-size 'even' is kept only at 2, 4 and 8 cells."""
+    uneven = t["uneven"]
+    if stage_specific and "cell_radii" in t and int(t["cells"]) not in STAGE_SPECIFIC_COUNTS:
+        uneven = None  # ml's own generator: equal cells are not the stage-specific size at this count
+    frag = t["fragmentation_pct"]
     return {
         "cells": float(t["cells"]),
         "ncls": int(t["cells"]) - gen.MIN_CELLS,
-        "frag": t["fragmentation_pct"] / FRAG_SCALE,
-        "uneven": int(t["uneven"]),
+        "frag": math.nan if frag is None else frag / FRAG_SCALE,
+        "uneven": IGNORE if uneven is None else int(uneven),
         "mn": int(t["multinucleated"]),
     }
 
 
-def _targets_blast(t: Mapping[str, Any]) -> dict[str, float]:
+def _targets_blast(t: Mapping[str, Any], stage_specific: bool = False) -> dict[str, float]:
     graded = t["icm"] is not None
     return {
         "expansion": t["expansion"] - 1,
@@ -132,6 +144,7 @@ SPECS: dict[str, dict[str, Any]] = {
         "heads": {"frag": 1, "uneven": 2, "mn": 2, "ncls": N_COUNT},
         "float": {"frag", "cells"},
         "density": True,
+        "lab_kind": "day3",
     },
     NAME_BLAST: {
         "sample": gen.sample_blastocyst,
@@ -139,6 +152,7 @@ SPECS: dict[str, dict[str, Any]] = {
         "heads": {"expansion": 6, "icm": 3, "te": 3, "aux": 3},
         "float": {"aux"},
         "size": SIZE_BLAST,
+        "lab_kind": "blastocyst",
     },
 }
 
@@ -153,23 +167,47 @@ def count_readout(meta: Mapping[str, Any]) -> str:
     return str(mnn.card_config(meta, "count_readout", "density"))
 
 
+LAB_SHARE = 0.5  # of a training pool, when a stage also trains on the labs' generators
+
+
 def make_pool(
-    name: str, n: int, seed: int, stream: int, jitter: bool, size: int | None = None
+    name: str,
+    n: int,
+    seed: int,
+    stream: int,
+    jitter: bool,
+    size: int | None = None,
+    labs: tuple[str, ...] = (),
+    log: Any = None,
+    lab_pool: int = lab_cache.LAB_POOL,
 ) -> dict[str, torch.Tensor]:
+    """``n`` preprocessed images with targets from ml's own generator at (seed, stream); with
+    ``labs``, half of them from those labs' generators (ml.renderers) instead, and photometric
+    jitter on every image."""
     spec = SPECS[name]
     size = size or spec.get("size", SIZE)
-    xs, rows, dens = [], [], []
-    for i in range(n):
+    n_lab = round(n * LAB_SHARE) if labs else 0
+    sources: list[tuple[np.ndarray, Mapping[str, Any], np.random.Generator | None]] = []
+    for i in range(n - n_lab):
         img, truth = spec["sample"](seed, i, stream)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
+        if rng is not None and labs:
+            img = mnn.photometric_jitter(rng, img)
+        sources.append((img, truth, rng))
+    for lab, k, img, truth in lab_cache.lab_draw(labs, spec["lab_kind"], seed, stream, n_lab, log, lab_pool):
+        rng = np.random.default_rng([seed, stream, k, 2, ord(lab)])
+        sources.append((mnn.photometric_jitter(rng, img), truth, rng))
+    xs, rows, dens = [], [], []
+    for img, truth, rng in sources:
         x, t = preprocess_t(img, rng, size)
         xs.append(x)
-        rows.append(spec["targets"](truth))
+        rows.append(spec["targets"](truth, stage_specific=bool(labs)))
         if spec.get("density"):
-            dens.append(density_target(truth["cell_centres"], t, size))
-    data = {"x": torch.from_numpy(np.stack(xs))}
+            centres = truth.get("cell_centres")
+            dens.append(density_target(centres, t, size) if centres else np.full((1, size // 4, size // 4), np.nan))
+    data = {"x": torch.from_numpy(np.stack(xs).astype(np.float32))}
     if dens:
-        data["density"] = torch.from_numpy(np.stack(dens))
+        data["density"] = torch.from_numpy(np.stack(dens).astype(np.float32))
     for k in rows[0]:
         dtype = torch.float32 if k in spec["float"] else torch.long
         data[k] = torch.tensor([r[k] for r in rows], dtype=dtype)
@@ -183,15 +221,22 @@ def _graded(pool: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def _loss_day3(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    # density map (pixel-wise) plus its sum against the true count; then the global heads
-    return (
-        100.0 * F.mse_loss(out["density"], b["density"])
-        + 0.2 * F.smooth_l1_loss(out["count"][:, 0], b["cells"])
+    # density map (pixel-wise) plus its sum against the true count; then the global heads. A target a
+    # generator does not define (NaN density or fragmentation, IGNORE evenness) is left out.
+    has_map = torch.isfinite(b["density"]).flatten(1).all(dim=1)
+    has_frag = torch.isfinite(b["frag"])
+    zero = out["count"].sum() * 0.0
+    loss = (
+        0.2 * F.smooth_l1_loss(out["count"][:, 0], b["cells"])
         + 0.5 * F.cross_entropy(out["ncls"], b["ncls"], label_smoothing=0.05)
-        + 4.0 * F.smooth_l1_loss(torch.sigmoid(out["frag"][:, 0]), b["frag"], beta=0.05)
-        + 0.5 * F.cross_entropy(out["uneven"], b["uneven"])
         + 0.5 * F.cross_entropy(out["mn"], b["mn"])
     )
+    has_even = b["uneven"] != IGNORE
+    if has_even.any():
+        loss = loss + 0.5 * F.cross_entropy(out["uneven"][has_even], b["uneven"][has_even])
+    loss = loss + (100.0 * F.mse_loss(out["density"][has_map], b["density"][has_map]) if has_map.any() else zero)
+    frag = torch.sigmoid(out["frag"][:, 0])
+    return loss + (4.0 * F.smooth_l1_loss(frag[has_frag], b["frag"][has_frag], beta=0.05) if has_frag.any() else zero)
 
 
 def _loss_blast(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -334,8 +379,13 @@ def train(
     pools: int = 4,
     size: int | None = None,
     polar: bool = False,
+    labs: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
+
+    ``labs`` (e.g. ``("b", "d")``): half of every pool comes from those laboratories'
+    generators (ml.renderers) and every image gets photometric jitter; evenness is then learnt as
+    stage-specific size (see ``_targets_day3``).
 
     ``resume=True`` continues from the weights in ``out_dir`` on fresh generated images (new seed
     streams, lower learning rate); the card records the total steps and each stage.
@@ -373,6 +423,7 @@ def train(
         new_branch = polar and not any(h.get("branch") for h in history)
         lr = 1e-3 if history and not new_branch else 3e-3
         refreshed = [0]
+        lab_pool = 8 if smoke else lab_cache.LAB_POOL
 
         def refresh(
             k: int,
@@ -381,9 +432,12 @@ def train(
             refreshed: list[int] = refreshed,
             stream0: int = stream0,
             crop: int = crop,
+            lab_pool: int = lab_pool,
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += k > 0  # the first pool (k = 0) is not a refresh
-            pool = make_pool(name, pool_n, seed, stream0 + k, jitter=True, size=crop)
+            pool = make_pool(
+                name, pool_n, seed, stream0 + k, jitter=True, size=crop, labs=labs, log=log, lab_pool=lab_pool
+            )
             return _graded(pool) if polar else pool
 
         data = refresh(0)
@@ -409,6 +463,19 @@ def train(
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
                 **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
+                **(
+                    {
+                        "labs": list(labs),
+                        "lab_share": LAB_SHARE,
+                        "lab_stream": lab_cache.LAB_STREAM,
+                        "lab_images": lab_pool,
+                        "lab_versions": {lab: catalog.version(lab, "embryo") for lab in labs},
+                        "photometric": mnn.PHOTOMETRIC,
+                        **({"evenness": "stage-specific"} if name == NAME_DAY3 else {}),
+                    }
+                    if labs
+                    else {}
+                ),
             }
         )
         total_steps = sum(h["steps"] for h in history)
@@ -432,6 +499,10 @@ def train(
             log(f"TE mixture: branch weight {w} (validation TE accuracy: {rates})")
         held_out = make_pool(name, eval_n, seed + 1, EVAL_STREAM, jitter=False, size=crop)
         metrics = _metrics(name, model, held_out, readout)
+        for lab, lab_m in evaluate_labs(
+            name, model, labs, seed, crop, readout, 24 if smoke else LAB_EVAL_N, log
+        ).items():
+            metrics.update({f"lab_{lab}_{k}": v for k, v in lab_m.items()})
         metrics["train_final_loss"] = tlog.final_loss
         meta = mnn.write_model(
             model,
@@ -488,6 +559,45 @@ def train(
         )
         result[name] = {"sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": total_steps, **metrics}
     return result
+
+
+LAB_EVAL_N = 400  # held-out images per training lab (stream 900) scored at the end of a stage
+
+
+@torch.no_grad()
+def evaluate_labs(
+    name: str,
+    model: torch.nn.Module,
+    labs: tuple[str, ...],
+    seed: int,
+    size: int,
+    readout: str = "density",
+    n: int = LAB_EVAL_N,
+    log: Any = None,
+) -> dict[str, dict[str, float]]:
+    """The acceptance figures on each training lab's held-out images (its stream 900, never trained on):
+    day-3 count within one and exact; blastocyst expansion, ICM and TE."""
+    out: dict[str, dict[str, float]] = {}
+    for lab in labs:
+        items = lab_cache.embryo_pool(lab, SPECS[name]["lab_kind"], seed, EVAL_STREAM, n, log)
+        x = torch.from_numpy(np.stack([preprocess_t(img, None, size)[0] for img, _t in items]).astype(np.float32))
+        pred = mnn.predict(model, x)
+        if name == NAME_DAY3:
+            cm = _count_metrics(pred, torch.tensor([float(t["cells"]) for _i, t in items]), readout)
+            out[lab] = {"cell_count_within1": cm["within1"], "cell_count_exact": cm["exact"]}
+            continue
+        exp = torch.tensor([int(t["expansion"]) - 1 for _i, t in items])
+        err = (pred["expansion"].argmax(1) - exp).abs()
+        graded = [j for j, (_i, t) in enumerate(items) if t["icm"] is not None]
+        icm = torch.tensor([G.GRADES_ABC.index(items[j][1]["icm"]) for j in graded])
+        te = torch.tensor([G.GRADES_ABC.index(items[j][1]["te"]) for j in graded])
+        out[lab] = {
+            "expansion_exact": float((err == 0).float().mean()),
+            "expansion_within1": float((err <= 1).float().mean()),
+            "icm_accuracy": float((pred["icm"].argmax(1)[graded] == icm).float().mean()) if graded else math.nan,
+            "te_accuracy": float((pred["te"].argmax(1)[graded] == te).float().mean()) if graded else math.nan,
+        }
+    return out
 
 
 def evaluate(n: int = EVAL_N, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

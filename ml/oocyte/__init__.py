@@ -23,11 +23,13 @@ def train(
     resume: bool = False,
     steps: int | None = None,
     pools: int = 4,
+    labs: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """``pools``: how many pools of freshly generated images the stage draws (1 to 10)."""
+    """``pools``: how many pools of freshly generated images the stage draws (1 to 10); ``labs``:
+    laboratories' generators (ml.renderers) that supply half of every pool."""
     from ml.oocyte.model import train as _train
 
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools)
+    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools, labs=labs)
 
 
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

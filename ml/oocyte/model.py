@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from ml import nn as mnn
 from ml.base import AnalysisResult, Detection, Frames, Measurement, judge
 from ml.oocyte import generate as osynth
+from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME = "oocyte_maturity"
 VERSION = "1.1.0"  # 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64)
@@ -23,6 +25,7 @@ MARGIN = 1.12  # crop half-width = MARGIN x object radius
 TRAIN_STREAM = 100  # seed streams: training draws 100+k, evaluation 900 (never overlap)
 EVAL_STREAM = 900
 ACCEPTANCE = {"accuracy": (">=", 0.95)}  # issue 4, on held-out generated images
+LAB_SHARE = 0.5  # of a training pool, when a stage also trains on the labs' generators
 
 
 def input_size(meta: Mapping[str, Any]) -> int:
@@ -49,12 +52,33 @@ def preprocess(
     return mnn.standardize(crop)[None], (cx, cy, r)
 
 
-def make_pool(n: int, seed: int, stream: int, jitter: bool, size: int = SIZE) -> dict[str, torch.Tensor]:
+def make_pool(
+    n: int,
+    seed: int,
+    stream: int,
+    jitter: bool,
+    size: int = SIZE,
+    labs: tuple[str, ...] = (),
+    lab_share: float = LAB_SHARE,
+    log: Any = None,
+    lab_pool: int = lab_cache.LAB_POOL,
+) -> dict[str, torch.Tensor]:
+    """``n`` preprocessed images of ml's own generator at (seed, stream); with ``labs``, a share
+    ``lab_share`` of them from those labs' generators instead (ml.renderers), with photometric
+    jitter on every image of the pool."""
+    n_lab = round(n * lab_share) if labs else 0
     xs, ys = [], []
-    for i in range(n):
+    for i in range(n - n_lab):
         img, truth = osynth.sample(seed, i, stream)
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
+        if rng is not None and labs:
+            img = mnn.photometric_jitter(rng, img)
         x, _ = preprocess(img, rng, size)
+        xs.append(x)
+        ys.append(truth["label_index"])
+    for lab, k, img, truth in lab_cache.lab_draw(labs, "oocyte", seed, stream, n_lab, log, lab_pool):
+        rng = np.random.default_rng([seed, stream, k, 2, ord(lab)])
+        x, _ = preprocess(mnn.photometric_jitter(rng, img), rng, size)
         xs.append(x)
         ys.append(truth["label_index"])
     return {"x": torch.from_numpy(np.stack(xs)), "y": torch.tensor(ys, dtype=torch.long)}
@@ -73,8 +97,13 @@ def train(
     steps: int | None = None,
     size: int = SIZE,
     pools: int = 4,
+    labs: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Train on generated images and write weights + card to ``out_dir`` (default ml/weights).
+
+    ``labs`` (e.g. ``("b", "d")``): half of every pool comes from those laboratories'
+    generators (ml.renderers), and every image gets photometric jitter, so the network learns the
+    maturity signs rather than one generator's look.
 
     ``resume=True`` continues from the weights already in ``out_dir`` on fresh generated images
     (new seed streams) at a lower learning rate; the card then records the total steps and history.
@@ -98,9 +127,10 @@ def train(
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
         drawn[0] += 1
-        return make_pool(pool_n, seed, stream0 + k, jitter=True, size=size)
+        return make_pool(pool_n, seed, stream0 + k, jitter=True, size=size, labs=labs, log=log, lab_pool=lab_pool)
 
-    data = make_pool(pool_n, seed, stream0, jitter=True, size=size)
+    lab_pool = 8 if smoke else lab_cache.LAB_POOL
+    data = make_pool(pool_n, seed, stream0, jitter=True, size=size, labs=labs, log=log, lab_pool=lab_pool)
     tlog = mnn.train_loop(
         model,
         data,
@@ -121,10 +151,24 @@ def train(
             "images": pool_n * (1 + drawn[0]),
             "generator_version": osynth.GENERATOR_VERSION,
             "input_size": size,
+            **(
+                {
+                    "labs": list(labs),
+                    "lab_share": LAB_SHARE,
+                    "lab_stream": lab_cache.LAB_STREAM,
+                    "lab_images": lab_pool,
+                    "lab_versions": {lab: catalog.version(lab, "embryo") for lab in labs},
+                    "photometric": mnn.PHOTOMETRIC,
+                }
+                if labs
+                else {}
+            ),
         }
     )
     steps = sum(h["steps"] for h in history)
     metrics = _evaluate_model(model, n=eval_n, seed=seed + 1, size=size)
+    for lab, acc in evaluate_labs(model, labs, seed, size, n=24 if smoke else LAB_EVAL_N, log=log).items():
+        metrics[f"lab_{lab}_accuracy"] = acc
     metrics["train_final_loss"] = tlog.final_loss
     meta = mnn.write_model(
         model,
@@ -173,6 +217,23 @@ def _evaluate_model(model: torch.nn.Module, n: int, seed: int, size: int = SIZE)
     for i, c in enumerate(osynth.CLASSES):
         out[f"recall_{c}"] = float(conf[i, i] / max(conf[i].sum(), 1))
     out["confusion"] = conf.tolist()
+    return out
+
+
+LAB_EVAL_N = 400  # held-out images per training lab (stream 900) scored at the end of a stage
+
+
+@torch.no_grad()
+def evaluate_labs(
+    model: torch.nn.Module, labs: tuple[str, ...], seed: int, size: int, n: int = LAB_EVAL_N, log: Any = None
+) -> dict[str, float]:
+    """Accuracy on each training lab's held-out images (its stream 900, never trained on)."""
+    out = {}
+    for lab in labs:
+        items = lab_cache.embryo_pool(lab, "oocyte", seed, EVAL_STREAM, n, log)
+        x = torch.from_numpy(np.stack([preprocess(img, None, size)[0] for img, _t in items]))
+        y = torch.tensor([t["label_index"] for _img, t in items])
+        out[lab] = float((mnn.predict(model, x)["maturity"].argmax(1) == y).float().mean())
     return out
 
 

@@ -35,14 +35,25 @@ def _morphology() -> Any:
     return morphology
 
 
-def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False) -> dict[str, Any]:
-    """The wet-preparation analysis is classical (nothing to train); this trains the morphology network."""
+def train(
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    resume: bool = False,
+    steps: int | None = None,
+    pools: int = 2,
+    labs: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The wet-preparation analysis is classical (nothing to train); this trains the morphology network
+    (``labs``: laboratories' generators, ml.renderers, supplying half of every pool's smears)."""
     morph = _morphology()
     result: dict[str, Any] = {"casa": "classical: no training needed"}
     if morph is None:
         result["morphology"] = {"error": "ml.sperm.morphology is not installed"}
         return result
-    result["morphology"] = morph.train(out_dir=out_dir, seed=seed, smoke=smoke)
+    result["morphology"] = morph.train(
+        out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools, labs=labs
+    )
     return result
 
 

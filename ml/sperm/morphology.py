@@ -26,6 +26,8 @@ from PIL import Image, ImageDraw
 
 from ml import nn as mnn
 from ml.base import Detection, ModelInfo, QualityWarning
+from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME = "sperm_morphology"
 VERSION = "1.0.0"
@@ -46,6 +48,24 @@ CROP_UM = 10.0  # crop side in micrometres
 CROP_PX = 48
 HEAD_HALF_WIDTH_UM = 1.4  # typical half-width of a head, used to estimate an unknown scale
 TRAIN_STREAM, EVAL_STREAM = 100, 900
+# The labs' smears (ml.renderers): their defect names in ours; a defect we have no class for
+# (acrosome, tail, cytoplasm) still makes the head abnormal but trains no defect class.
+LAB_DEFECTS = {
+    "none": "normal",
+    "tapered": "tapered",
+    "pyriform": "pyriform",
+    "amorphous": "amorphous",
+    "round": "round",
+    "small": "small",
+    "large": "large",
+    "vacuolated": "vacuolated",
+    "bent_neck": "neck_midpiece",
+    "thick_midpiece": "neck_midpiece",
+}
+LAB_SMEARS = 600  # smears rendered per lab for training
+LAB_EVAL_SMEARS = 150  # held-out smears per training lab (stream 900) scored at the end of a stage
+LAB_SHARE = 0.5  # of a training pool's smears, when a stage also trains on the labs' generators
+IGNORE = -1
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,18 +385,64 @@ def _match(heads: list[dict[str, Any]], truth: list[dict[str, Any]], upx: float)
     return pairs
 
 
-def make_pool(n_images: int, seed: int, stream: int, jitter: bool) -> dict[str, torch.Tensor]:
-    xs, ys, ds = [], [], []
-    for i in range(n_images):
+def _defect_index(t: Mapping[str, Any]) -> int:
+    d = t.get("defect", "normal" if t["normal"] else None)
+    name = d if d in DEFECTS else LAB_DEFECTS.get(str(d))
+    return DEFECTS.index(name) if name is not None else IGNORE
+
+
+def make_pool(
+    n_images: int,
+    seed: int,
+    stream: int,
+    jitter: bool,
+    labs: tuple[str, ...] = (),
+    log: Any = None,
+    lab_pool: int = LAB_SMEARS,
+) -> dict[str, torch.Tensor]:
+    """Head crops cut by the classical finder from ``n_images`` smears, with their calls; with
+    ``labs``, half of the smears from those labs' generators (ml.renderers) instead, and photometric
+    jitter on every smear. A candidate that is no drawn head (debris, a leukocyte, a clump) is kept
+    as a ``head`` = 0 example; an overlapping drawn head (WHO: not assessed) is left out."""
+    n_lab = round(n_images * LAB_SHARE) if labs else 0
+    smears: list[tuple[np.ndarray, dict[str, Any], np.random.Generator | None]] = []
+    for i in range(n_images - n_lab):
         img, truth = sample(seed, i, stream)
-        heads, upx, _ = find_heads(img, truth["um_per_px"])
         rng = np.random.default_rng([seed, stream, i, 1]) if jitter else None
-        for hi, ti in _match(heads, truth["heads"], upx):
-            t = truth["heads"][ti]
-            xs.append(head_crop(img, heads[hi], upx, rng))
-            ys.append(int(not t["normal"]))
-            ds.append(DEFECTS.index(t["defect"]))
-    return {"x": torch.from_numpy(np.stack(xs)), "y": torch.tensor(ys), "defect": torch.tensor(ds)}
+        smears.append((mnn.photometric_jitter(rng, img) if rng is not None and labs else img, truth, rng))
+    for lab, k, img, truth in lab_cache.lab_draw(labs, "smear", seed, stream, n_lab, log, lab_pool):
+        rng = np.random.default_rng([seed, stream, k, 2, ord(lab)])
+        smears.append((mnn.photometric_jitter(rng, img), truth, rng))
+    return _crops([(img, truth) for img, truth, _r in smears], [r for _i, _t, r in smears], with_others=bool(labs))
+
+
+def _crops(
+    smears: list[tuple[np.ndarray, dict[str, Any]]],
+    rngs: list[np.random.Generator | None] | None,
+    with_others: bool = True,
+) -> dict[str, torch.Tensor]:
+    """The finder's candidates in ``smears`` as crops with their calls (``head`` 0: no drawn head)."""
+    xs, ys, ds, hs = [], [], [], []
+    for (img, truth), rng in zip(smears, rngs or [None] * len(smears), strict=True):
+        heads, upx, _ = find_heads(img, truth["um_per_px"])
+        pairs = dict(_match(heads, truth["heads"], upx))
+        for hi, head in enumerate(heads):
+            ti = pairs.get(hi)
+            if ti is None and not with_others:
+                continue  # ml's own smears before lab stages: only drawn heads were classified
+            t = truth["heads"][ti] if ti is not None else None
+            if t is not None and t.get("overlapping"):
+                continue
+            xs.append(head_crop(img, head, upx, rng))
+            hs.append(int(t is not None))
+            ys.append(int(not t["normal"]) if t is not None else IGNORE)
+            ds.append(_defect_index(t) if t is not None else IGNORE)
+    return {
+        "x": torch.from_numpy(np.stack(xs)),
+        "y": torch.tensor(ys),
+        "defect": torch.tensor(ds),
+        "head": torch.tensor(hs),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,46 +451,115 @@ def make_pool(n_images: int, seed: int, stream: int, jitter: bool) -> dict[str, 
 
 
 def _loss(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    return F.cross_entropy(out["abnormal"], b["y"], label_smoothing=0.02) + 0.5 * F.cross_entropy(
-        out["defect"], b["defect"]
-    )
+    loss = mnn.masked_ce(out["abnormal"], b["y"], IGNORE)
+    known = b["defect"] != IGNORE
+    if known.any():
+        loss = loss + 0.5 * F.cross_entropy(out["defect"][known], b["defect"][known])
+    if "head" in out:  # lab stages: is the candidate a sperm head at all?
+        loss = loss + F.cross_entropy(out["head"], b["head"], label_smoothing=0.02)
+    return loss
 
 
 @torch.no_grad()
 def _metrics(model: torch.nn.Module, data: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """Normal/abnormal accuracy on the candidates that are drawn heads; with a ``head`` output, how
+    well it tells heads from the other candidates."""
     out = mnn.predict(model, data["x"])
-    pred = out["abnormal"].argmax(1)
-    y = data["y"]
+    is_head = data["head"] == 1
+    pred = out["abnormal"].argmax(1)[is_head]
+    y = data["y"][is_head]
     m: dict[str, Any] = {"n_heads": int(y.shape[0]), "accuracy": float((pred == y).float().mean())}
     m["sensitivity_abnormal"] = float((pred[y == 1] == 1).float().mean()) if bool((y == 1).any()) else None
     m["specificity_normal"] = float((pred[y == 0] == 0).float().mean()) if bool((y == 0).any()) else None
-    m["defect_accuracy"] = float((out["defect"].argmax(1) == data["defect"]).float().mean())
+    known = data["defect"][is_head] != IGNORE
+    m["defect_accuracy"] = float(
+        (out["defect"].argmax(1)[is_head][known] == data["defect"][is_head][known]).float().mean()
+    )
+    if "head" in out:
+        ph = out["head"].argmax(1) == 1
+        m["candidates"] = int(data["head"].shape[0])
+        m["head_call_accuracy"] = float((ph == is_head).float().mean())
     return m
 
 
-def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: Any = print) -> dict[str, Any]:
-    """Train the head classifier on crops cut by the classical finder from generated smears."""
+def train(
+    out_dir: Path | None = None,
+    seed: int = 0,
+    smoke: bool = False,
+    log: Any = print,
+    resume: bool = False,
+    steps: int | None = None,
+    pools: int = 2,
+    labs: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Train the head classifier on crops cut by the classical finder from generated smears.
+
+    ``resume=True`` continues from the weights in ``out_dir`` on fresh smears (new seed streams, a
+    lower learning rate); ``labs`` (e.g. ``("c",)``): half of every pool's smears come
+    from those laboratories' generators (ml.renderers), every smear gets photometric jitter, and the
+    network also learns to tell a sperm head from the finder's other candidates (a ``head`` output).
+    """
     mnn.set_determinism(seed)
-    n_img, steps, n_eval = (6, 3, 4) if smoke else (700, 1500, 200)
+    n_img, default_steps, n_eval = (6, 3, 4) if smoke else (700, 1500, 200)
+    steps = steps or default_steps
+    heads: dict[str, int] = {"abnormal": 2, "defect": len(DEFECTS), **({"head": 2} if labs else {})}
+    history: list[dict[str, Any]] = []
+    if resume:
+        model, prev = mnn.load_weights(NAME, out_dir)
+        history = mnn.resumed_history(prev, TRAIN_STREAM, CROP_PX)
+        model = mnn.with_heads(model, {**heads, **({"head": 2} if "head" in model.config["heads"] else {})})
+        model.train()
+    else:
+        model = mnn.SmallNet(2, heads, widths=(16, 32, 64, 96))
+    stream0, refresh_every = mnn.stage_streams(TRAIN_STREAM, len(history), steps, pools)
+    lr = 1e-3 if history else 3e-3
+    lab_pool = 4 if smoke else LAB_SMEARS
     refreshed = [0]
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
         refreshed[0] += 1
-        return make_pool(n_img, seed, TRAIN_STREAM + k, jitter=True)
+        return make_pool(n_img, seed, stream0 + k, jitter=True, labs=labs, log=log, lab_pool=lab_pool)
 
-    data = make_pool(n_img, seed, TRAIN_STREAM, jitter=True)
-    model = mnn.SmallNet(2, {"abnormal": 2, "defect": len(DEFECTS)}, widths=(16, 32, 64, 96))
+    data = make_pool(n_img, seed, stream0, jitter=True, labs=labs, log=log, lab_pool=lab_pool)
     tlog = mnn.train_loop(
         model,
         data,
         _loss,
         steps=steps,
-        seed=seed,
+        seed=seed + len(history),
+        lr=lr,
         refresh=None if smoke else refresh,
-        refresh_every=0 if smoke else steps // 2,
+        refresh_every=0 if smoke else refresh_every,
         log=log,
     )
+    history.append(
+        {
+            "steps": steps,
+            "lr": lr,
+            "seed": seed,
+            "seed_streams": [stream0, stream0 + refreshed[0]],
+            "images": n_img * (1 + refreshed[0]),
+            "generator_version": GENERATOR_VERSION,
+            "input_size": CROP_PX,
+            **(
+                {
+                    "labs": list(labs),
+                    "lab_share": LAB_SHARE,
+                    "lab_stream": lab_cache.LAB_STREAM,
+                    "lab_images": lab_pool,
+                    "lab_versions": {lab: catalog.version(lab, "sperm") for lab in labs},
+                    "photometric": mnn.PHOTOMETRIC,
+                }
+                if labs
+                else {}
+            ),
+        }
+    )
     metrics = _metrics(model, make_pool(n_eval, seed + 1, EVAL_STREAM, jitter=False))
+    for lab in labs:
+        held = lab_cache.smear_pool(lab, seed, EVAL_STREAM, 8 if smoke else LAB_EVAL_SMEARS, log)
+        lab_m = _metrics(model, _crops(held, None))
+        metrics.update({f"lab_{lab}_{k}": v for k, v in lab_m.items() if k in ("accuracy", "head_call_accuracy")})
     metrics["train_final_loss"] = tlog.final_loss
     meta = mnn.write_model(
         model,
@@ -435,8 +570,8 @@ def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: 
         generator=GENERATOR,
         generator_version=GENERATOR_VERSION,
         seed=seed,
-        steps=steps,
-        train_images=n_img * (1 + refreshed[0]),
+        steps=sum(h["steps"] for h in history),
+        train_images=sum(h["images"] for h in history),
         metrics=metrics,
         labels={"abnormal": ["normal", "abnormal"], "defect": list(DEFECTS)},
         eval_command=f"python -m ml evaluate sperm --param preparation=smear (stream {EVAL_STREAM}, seed {seed + 1})",
@@ -451,7 +586,7 @@ def train(out_dir: Path | None = None, seed: int = 0, smoke: bool = False, log: 
             "Acrosome size, tail defects and excess residual cytoplasm are modelled only coarsely.",
             "WHO asks for >= 200 spermatozoa assessed; the result reports how many heads were classified.",
         ],
-        extra={"crop_um": CROP_UM, "crop_px": CROP_PX},
+        extra={"crop_um": CROP_UM, "crop_px": CROP_PX, "history": history},
     )
     return {"model": NAME, "sha256": meta["sha256"], "final_loss": tlog.final_loss, "steps": steps, **metrics}
 
@@ -489,6 +624,13 @@ class SmearMorphology:
             return [], float("nan"), 0, warnings
         x = torch.from_numpy(np.stack([head_crop(frame, h, upx) for h in heads]))
         out = mnn.predict(self.net, x)
+        if "head" in out:  # the finder's candidates the network does not take for a sperm head
+            keep = (torch.softmax(out["head"], 1)[:, 1] >= 0.5).numpy()
+            heads = [h for h, k in zip(heads, keep, strict=True) if k]
+            out = {k: v[torch.from_numpy(keep)] for k, v in out.items()}
+            if not heads:
+                warnings.append(QualityWarning("NO_HEADS_FOUND", "No sperm heads were found in the smear."))
+                return [], float("nan"), 0, warnings
         p_abn = torch.softmax(out["abnormal"], 1)[:, 1].numpy()
         p_def = torch.softmax(out["defect"], 1).numpy()
         dets = []
