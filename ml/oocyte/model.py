@@ -18,7 +18,9 @@ from ml.renderers import cache as lab_cache
 from ml.renderers import catalog
 
 NAME = "oocyte_maturity"
-VERSION = "1.1.0"  # 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64)
+# 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64);
+# 1.2: a stage drawing half of each pool from labs b and d, with photometric jitter
+VERSION = "1.2.0"
 SIZE = 96  # network input (px) of new training; each card records the size its weights were trained at
 LEGACY_SIZE = 64  # cards written before the size was a choice
 MARGIN = 1.12  # crop half-width = MARGIN x object radius
