@@ -167,6 +167,7 @@ def score_smear(gen: ModuleType, seed: int, n: int) -> dict[str, Any]:
     an, ref = load_analyzer("sperm"), Refusals()
     correct = matched = truth_n = found = 0
     nf_err: list[float] = []
+    no_call = 0  # smears with heads where the analyzer classified none (normal_forms has no value)
     for i in range(n):
         img, t = gen.smear_sample(seed, i)
         upx = float(t["um_per_px"])
@@ -192,13 +193,18 @@ def score_smear(gen: ModuleType, seed: int, n: int) -> dict[str, Any]:
                 correct += (boxes[best].label == "normal") == bool(h["normal"])
         if heads:
             true_nf = 100.0 * sum(bool(h["normal"]) for h in heads) / len(heads)
-            nf_err.append(abs(_value(res, "normal_forms") - true_nf))
+            nf = _value(res, "normal_forms")
+            if math.isnan(nf):
+                no_call += 1
+            else:
+                nf_err.append(abs(nf - true_nf))
     return {
         "accuracy_on_matched_heads": correct / max(matched, 1),
         "head_recall": matched / max(truth_n, 1),
         "head_precision": matched / max(found, 1),
         "normal_forms_mae_pp": _q(nf_err, np.mean),
         "normal_forms_max_error_pp": _q(nf_err, np.max),
+        "smears_without_a_classified_head": no_call,
         "heads_truth": truth_n,
         "refused": str(ref),
     }
