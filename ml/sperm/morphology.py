@@ -30,7 +30,8 @@ from ml.renderers import cache as lab_cache
 from ml.renderers import catalog
 
 NAME = "sperm_morphology"
-VERSION = "1.0.0"
+# 1.1: a stage drawing half of each pool from lab c, with photometric jitter and a head/not-head output
+VERSION = "1.1.0"
 GENERATOR = "ml.sperm.morphology"
 GENERATOR_VERSION = "1.0"
 DEFECTS: tuple[str, ...] = (
