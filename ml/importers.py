@@ -288,6 +288,8 @@ def finetune(
             xs.append(head_crop_from_single(img))
             targets.setdefault("y", []).append(int(it.label != "normal"))
             targets.setdefault("defect", []).append(sm.DEFECTS.index(it.label))
+            # every curated crop is a sperm head: keeps a head/not-head output (1.1+) accepting them
+            targets.setdefault("head", []).append(1)
             paths.append(it.image)
         loss_fn = sm._loss
     elif kind == "oocyte" and fmt == "folder":
