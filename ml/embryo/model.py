@@ -22,7 +22,6 @@ from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterErr
 from ml.embryo import generate as gen
 from ml.embryo import grading as G
 from ml.renderers import cache as lab_cache
-from ml.renderers import catalog
 
 NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
@@ -463,19 +462,8 @@ def train(
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
                 **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
-                **(
-                    {
-                        "labs": list(labs),
-                        "lab_share": LAB_SHARE,
-                        "lab_stream": lab_cache.LAB_STREAM,
-                        "lab_images": lab_pool,
-                        "lab_versions": {lab: catalog.version(lab, "embryo") for lab in labs},
-                        "photometric": mnn.PHOTOMETRIC,
-                        **({"evenness": "stage-specific"} if name == NAME_DAY3 else {}),
-                    }
-                    if labs
-                    else {}
-                ),
+                **lab_cache.stage_record(labs, "embryo", LAB_SHARE, lab_pool),
+                **({"evenness": "stage-specific"} if labs and name == NAME_DAY3 else {}),
             }
         )
         total_steps = sum(h["steps"] for h in history)

@@ -15,7 +15,6 @@ from ml import nn as mnn
 from ml.base import AnalysisResult, Detection, Frames, Measurement, judge
 from ml.oocyte import generate as osynth
 from ml.renderers import cache as lab_cache
-from ml.renderers import catalog
 
 NAME = "oocyte_maturity"
 # 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64);
@@ -153,18 +152,7 @@ def train(
             "images": pool_n * (1 + drawn[0]),
             "generator_version": osynth.GENERATOR_VERSION,
             "input_size": size,
-            **(
-                {
-                    "labs": list(labs),
-                    "lab_share": LAB_SHARE,
-                    "lab_stream": lab_cache.LAB_STREAM,
-                    "lab_images": lab_pool,
-                    "lab_versions": {lab: catalog.version(lab, "embryo") for lab in labs},
-                    "photometric": mnn.PHOTOMETRIC,
-                }
-                if labs
-                else {}
-            ),
+            **lab_cache.stage_record(labs, "embryo", LAB_SHARE, lab_pool),
         }
     )
     steps = sum(h["steps"] for h in history)

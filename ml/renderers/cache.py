@@ -144,6 +144,20 @@ def lab_draw(
     return out[:n]
 
 
+def stage_record(labs: tuple[str, ...], family: str, lab_share: float, lab_pool: int) -> dict[str, Any]:
+    """What a training stage's history records of its labs (nothing for a stage without labs)."""
+    if not labs:
+        return {}
+    return {
+        "labs": list(labs),
+        "lab_share": lab_share,
+        "lab_stream": LAB_STREAM,
+        "lab_images": lab_pool,
+        "lab_versions": {lab: catalog.version(lab, family) for lab in labs},
+        "photometric": mnn.PHOTOMETRIC,
+    }
+
+
 def save(path: Path, items: list[tuple[np.ndarray, dict[str, Any]]], compress: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
@@ -164,4 +178,5 @@ __all__ = [
     "shrink",
     "shrink_smear",
     "smear_pool",
+    "stage_record",
 ]

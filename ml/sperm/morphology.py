@@ -27,7 +27,6 @@ from PIL import Image, ImageDraw
 from ml import nn as mnn
 from ml.base import Detection, ModelInfo, QualityWarning
 from ml.renderers import cache as lab_cache
-from ml.renderers import catalog
 
 NAME = "sperm_morphology"
 # 1.1: a stage drawing half of each pool from lab c, with photometric jitter and a head/not-head output
@@ -542,18 +541,7 @@ def train(
             "images": n_img * (1 + refreshed[0]),
             "generator_version": GENERATOR_VERSION,
             "input_size": CROP_PX,
-            **(
-                {
-                    "labs": list(labs),
-                    "lab_share": LAB_SHARE,
-                    "lab_stream": lab_cache.LAB_STREAM,
-                    "lab_images": lab_pool,
-                    "lab_versions": {lab: catalog.version(lab, "sperm") for lab in labs},
-                    "photometric": mnn.PHOTOMETRIC,
-                }
-                if labs
-                else {}
-            ),
+            **lab_cache.stage_record(labs, "sperm", LAB_SHARE, lab_pool),
         }
     )
     metrics = _metrics(model, make_pool(n_eval, seed + 1, EVAL_STREAM, jitter=False))
