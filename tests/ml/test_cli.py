@@ -143,6 +143,11 @@ def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER"
     code, res = _run(capsys, "train", "follicle", "--data", str(tmp_path), "--format", "folder")
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_FORMAT"
+    for kind, lab in (("oocyte", "z"), ("sperm", "b")):  # each family knows its own labs
+        code, res = _run(capsys, "train", kind, "--smoke", "--labs", lab, "--out", str(tmp_path))
+        assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER" and lab in res["error"]["message"], res
+    code, res = _run(capsys, "train", "follicle", "--labs", "b", "--out", str(tmp_path))
+    assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 
