@@ -2,7 +2,7 @@
 
 python -m ml synth KIND --n N --out DIR [--seed S]
 python -m ml train KIND [--smoke] [--seed S] [--out DIR] [--steps N] [--pools P] [--resume] [--model NAME] [--polar]
-                     [--labs b,d]
+                     [--labs b,d [--lab-share F]]
 python -m ml train KIND --data DIR --format blasto2k|folder [--out DIR] [--steps N]   fine-tune on a clinic's images
 python -m ml evaluate KIND [--n N] [--seed S]     exit 1 when an acceptance threshold fails
 python -m ml models
@@ -30,7 +30,7 @@ def _print(obj: Any) -> None:
 
 
 def _error(exc: MLError) -> int:
-    _print({"error": {"code": exc.code, "message": exc.message}})
+    _print({"error": {"code": exc.code, "message": exc.message, **({"details": exc.details} if exc.details else {})}})
     return 2
 
 
@@ -64,10 +64,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     if (args.data is None) != (args.format is None):
         raise ParameterError("--data and --format go together (fine-tuning on a labelled data set).")
     if args.data is not None:
-        if args.smoke or args.resume or args.model or args.polar or args.pools is not None or args.labs:
+        if (
+            args.smoke
+            or args.resume
+            or args.model
+            or args.polar
+            or args.pools is not None
+            or args.labs
+            or args.lab_share is not None
+        ):
             raise ParameterError(
-                "--smoke, --resume, --model, --polar, --pools and --labs apply to training on generated images, "
-                "not --data."
+                "--smoke, --resume, --model, --polar, --pools, --labs and --lab-share apply to training on generated "
+                "images, not --data."
             )
         from ml.importers import finetune
 
@@ -96,6 +104,14 @@ def cmd_train(args: argparse.Namespace) -> int:
                 details={"param": "labs"},
             )
         kwargs["labs"] = labs
+    if args.lab_share is not None:
+        if not args.labs:
+            raise ParameterError("--lab-share needs --labs.", details={"param": "lab_share"})
+        if not 0.0 < args.lab_share <= 1.0:
+            raise ParameterError(
+                f"--lab-share must be above 0 and at most 1, not {args.lab_share}.", details={"param": "lab_share"}
+            )
+        kwargs["lab_share"] = args.lab_share
     train = kind_module(args.kind).train
     unsupported = sorted(k for k in kwargs if k not in inspect.signature(train).parameters)
     if unsupported:
@@ -182,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="comma-separated laboratories' generators supplying half of every pool (ml.renderers.catalog: "
         f"embryo and oocyte {', '.join(catalog.EMBRYO_LABS)}; sperm {', '.join(catalog.SPERM_LABS)})",
+    )
+    t.add_argument(
+        "--lab-share",
+        type=float,
+        default=None,
+        help="with --labs: the fraction of every pool drawn from the labs' generators, above 0 and at most 1 "
+        "(default 0.5)",
     )
     t.add_argument("--data", default=None, help="fine-tune on this labelled data set instead of generated images")
     t.add_argument("--format", default=None, choices=("blasto2k", "folder"), help="layout of --data")

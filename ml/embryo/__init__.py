@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ml.renderers import catalog
+
 __all__ = ["evaluate", "load_analyzer", "models", "synth", "train"]
 
 
@@ -37,11 +39,12 @@ def train(
     polar: bool = False,
     pools: int = 4,
     labs: tuple[str, ...] = (),
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """Both networks, or only ``model`` ("embryo_day3" or "embryo_blastocyst"). ``polar``: a resumed
     blastocyst stage that trains the polar TE branch; ``pools``: how many pools of freshly generated
     images the stage draws, 1 to 10; ``labs``: laboratories' generators (ml.renderers) that supply
-    half of every pool (see :func:`ml.embryo.model.train`)."""
+    a share of every pool (``lab_share``, default half; see :func:`ml.embryo.model.train`)."""
     from ml.base import ParameterError
     from ml.embryo.model import NAME_BLAST, NAME_DAY3
     from ml.embryo.model import train as _train
@@ -61,6 +64,7 @@ def train(
         polar=polar,
         pools=pools,
         labs=labs,
+        lab_share=lab_share,
     )
 
 

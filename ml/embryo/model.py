@@ -166,9 +166,6 @@ def count_readout(meta: Mapping[str, Any]) -> str:
     return str(mnn.card_config(meta, "count_readout", "density"))
 
 
-LAB_SHARE = 0.5  # of a training pool, when a stage also trains on the labs' generators
-
-
 def make_pool(
     name: str,
     n: int,
@@ -179,13 +176,14 @@ def make_pool(
     labs: tuple[str, ...] = (),
     log: Any = None,
     lab_pool: int = lab_cache.LAB_POOL,
+    lab_share: float = lab_cache.LAB_SHARE,
 ) -> dict[str, torch.Tensor]:
     """``n`` preprocessed images with targets from ml's own generator at (seed, stream); with
-    ``labs``, half of them from those labs' generators (ml.renderers) instead, and photometric
+    ``labs``, a share ``lab_share`` of them from those labs' generators (ml.renderers) instead, and photometric
     jitter on every image."""
     spec = SPECS[name]
     size = size or spec.get("size", SIZE)
-    n_lab = round(n * LAB_SHARE) if labs else 0
+    n_lab = round(n * lab_share) if labs else 0
     sources: list[tuple[np.ndarray, Mapping[str, Any], np.random.Generator | None]] = []
     for i in range(n - n_lab):
         img, truth = spec["sample"](seed, i, stream)
@@ -379,6 +377,7 @@ def train(
     size: int | None = None,
     polar: bool = False,
     labs: tuple[str, ...] = (),
+    lab_share: float = lab_cache.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 
@@ -435,7 +434,16 @@ def train(
         ) -> dict[str, torch.Tensor]:
             refreshed[0] += k > 0  # the first pool (k = 0) is not a refresh
             pool = make_pool(
-                name, pool_n, seed, stream0 + k, jitter=True, size=crop, labs=labs, log=log, lab_pool=lab_pool
+                name,
+                pool_n,
+                seed,
+                stream0 + k,
+                jitter=True,
+                size=crop,
+                labs=labs,
+                log=log,
+                lab_pool=lab_pool,
+                lab_share=lab_share,
             )
             return _graded(pool) if polar else pool
 
@@ -462,7 +470,7 @@ def train(
                 "generator_version": gen.GENERATOR_VERSION,
                 "input_size": crop,
                 **({"branch": "polar TE branch only (square network frozen), graded images"} if polar else {}),
-                **lab_cache.stage_record(labs, "embryo", LAB_SHARE, lab_pool),
+                **lab_cache.stage_record(labs, "embryo", lab_share, lab_pool),
                 **({"evenness": "stage-specific"} if labs and name == NAME_DAY3 else {}),
             }
         )

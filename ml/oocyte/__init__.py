@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.oocyte.generate import CLASSES, synth
+from ml.renderers import catalog
 
 __all__ = ["CLASSES", "evaluate", "load_analyzer", "models", "synth", "train"]
 
@@ -24,12 +25,23 @@ def train(
     steps: int | None = None,
     pools: int = 4,
     labs: tuple[str, ...] = (),
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """``pools``: how many pools of freshly generated images the stage draws (1 to 10); ``labs``:
-    laboratories' generators (ml.renderers) that supply half of every pool."""
+    laboratories' generators (ml.renderers) that supply a share of every pool (``lab_share``, default
+    half)."""
     from ml.oocyte.model import train as _train
 
-    return _train(out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools, labs=labs)
+    return _train(
+        out_dir=out_dir,
+        seed=seed,
+        smoke=smoke,
+        resume=resume,
+        steps=steps,
+        pools=pools,
+        labs=labs,
+        lab_share=lab_share,
+    )
 
 
 def evaluate(n: int = 400, seed: int = 12345, weights_dir: Path | None = None) -> dict[str, Any]:

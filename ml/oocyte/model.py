@@ -26,7 +26,6 @@ MARGIN = 1.12  # crop half-width = MARGIN x object radius
 TRAIN_STREAM = 100  # seed streams: training draws 100+k, evaluation 900 (never overlap)
 EVAL_STREAM = 900
 ACCEPTANCE = {"accuracy": (">=", 0.95)}  # issue 4, on held-out generated images
-LAB_SHARE = 0.5  # of a training pool, when a stage also trains on the labs' generators
 
 
 def input_size(meta: Mapping[str, Any]) -> int:
@@ -60,7 +59,7 @@ def make_pool(
     jitter: bool,
     size: int = SIZE,
     labs: tuple[str, ...] = (),
-    lab_share: float = LAB_SHARE,
+    lab_share: float = lab_cache.LAB_SHARE,
     log: Any = None,
     lab_pool: int = lab_cache.LAB_POOL,
 ) -> dict[str, torch.Tensor]:
@@ -99,10 +98,11 @@ def train(
     size: int = SIZE,
     pools: int = 4,
     labs: tuple[str, ...] = (),
+    lab_share: float = lab_cache.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train on generated images and write weights + card to ``out_dir`` (default ml/weights).
 
-    ``labs`` (e.g. ``("b", "d")``): half of every pool comes from those laboratories'
+    ``labs`` (e.g. ``("b", "d")``): a share ``lab_share`` of every pool comes from those laboratories'
     generators (ml.renderers), and every image gets photometric jitter, so the network learns the
     maturity signs rather than one generator's look.
 
@@ -128,10 +128,22 @@ def train(
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
         drawn[0] += 1
-        return make_pool(pool_n, seed, stream0 + k, jitter=True, size=size, labs=labs, log=log, lab_pool=lab_pool)
+        return make_pool(
+            pool_n,
+            seed,
+            stream0 + k,
+            jitter=True,
+            size=size,
+            labs=labs,
+            lab_share=lab_share,
+            log=log,
+            lab_pool=lab_pool,
+        )
 
     lab_pool = 8 if smoke else lab_cache.LAB_POOL
-    data = make_pool(pool_n, seed, stream0, jitter=True, size=size, labs=labs, log=log, lab_pool=lab_pool)
+    data = make_pool(
+        pool_n, seed, stream0, jitter=True, size=size, labs=labs, lab_share=lab_share, log=log, lab_pool=lab_pool
+    )
     tlog = mnn.train_loop(
         model,
         data,
@@ -152,7 +164,7 @@ def train(
             "images": pool_n * (1 + drawn[0]),
             "generator_version": osynth.GENERATOR_VERSION,
             "input_size": size,
-            **lab_cache.stage_record(labs, "embryo", LAB_SHARE, lab_pool),
+            **lab_cache.stage_record(labs, "embryo", lab_share, lab_pool),
         }
     )
     steps = sum(h["steps"] for h in history)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.base import Analyzer
+from ml.renderers import catalog
 
 CARD = Path(__file__).with_name("CARD.md")
 
@@ -43,16 +44,25 @@ def train(
     steps: int | None = None,
     pools: int = 2,
     labs: tuple[str, ...] = (),
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """The wet-preparation analysis is classical (nothing to train); this trains the morphology network
-    (``labs``: laboratories' generators, ml.renderers, supplying half of every pool's smears)."""
+    (``labs``: laboratories' generators, ml.renderers, supplying a share of every pool's smears:
+    ``lab_share``, default half)."""
     morph = _morphology()
     result: dict[str, Any] = {"casa": "classical: no training needed"}
     if morph is None:
         result["morphology"] = {"error": "ml.sperm.morphology is not installed"}
         return result
     result["morphology"] = morph.train(
-        out_dir=out_dir, seed=seed, smoke=smoke, resume=resume, steps=steps, pools=pools, labs=labs
+        out_dir=out_dir,
+        seed=seed,
+        smoke=smoke,
+        resume=resume,
+        steps=steps,
+        pools=pools,
+        labs=labs,
+        lab_share=lab_share,
     )
     return result
 

@@ -64,7 +64,6 @@ LAB_DEFECTS = {
 }
 LAB_SMEARS = 600  # smears rendered per lab for training
 LAB_EVAL_SMEARS = 150  # held-out smears per training lab (stream 900) scored at the end of a stage
-LAB_SHARE = 0.5  # of a training pool's smears, when a stage also trains on the labs' generators
 IGNORE = -1
 
 
@@ -399,12 +398,13 @@ def make_pool(
     labs: tuple[str, ...] = (),
     log: Any = None,
     lab_pool: int = LAB_SMEARS,
+    lab_share: float = lab_cache.LAB_SHARE,
 ) -> dict[str, torch.Tensor]:
     """Head crops cut by the classical finder from ``n_images`` smears, with their calls; with
-    ``labs``, half of the smears from those labs' generators (ml.renderers) instead, and photometric
+    ``labs``, a share ``lab_share`` of the smears from those labs' generators (ml.renderers) instead, and photometric
     jitter on every smear. A candidate that is no drawn head (debris, a leukocyte, a clump) is kept
     as a ``head`` = 0 example; an overlapping drawn head (WHO: not assessed) is left out."""
-    n_lab = round(n_images * LAB_SHARE) if labs else 0
+    n_lab = round(n_images * lab_share) if labs else 0
     smears: list[tuple[np.ndarray, dict[str, Any], np.random.Generator | None]] = []
     for i in range(n_images - n_lab):
         img, truth = sample(seed, i, stream)
@@ -491,6 +491,7 @@ def train(
     steps: int | None = None,
     pools: int = 2,
     labs: tuple[str, ...] = (),
+    lab_share: float = lab_cache.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train the head classifier on crops cut by the classical finder from generated smears.
 
@@ -518,9 +519,11 @@ def train(
 
     def refresh(k: int) -> dict[str, torch.Tensor]:
         refreshed[0] += 1
-        return make_pool(n_img, seed, stream0 + k, jitter=True, labs=labs, log=log, lab_pool=lab_pool)
+        return make_pool(
+            n_img, seed, stream0 + k, jitter=True, labs=labs, log=log, lab_pool=lab_pool, lab_share=lab_share
+        )
 
-    data = make_pool(n_img, seed, stream0, jitter=True, labs=labs, log=log, lab_pool=lab_pool)
+    data = make_pool(n_img, seed, stream0, jitter=True, labs=labs, log=log, lab_pool=lab_pool, lab_share=lab_share)
     tlog = mnn.train_loop(
         model,
         data,
@@ -541,7 +544,7 @@ def train(
             "images": n_img * (1 + refreshed[0]),
             "generator_version": GENERATOR_VERSION,
             "input_size": CROP_PX,
-            **lab_cache.stage_record(labs, "sperm", LAB_SHARE, lab_pool),
+            **lab_cache.stage_record(labs, "sperm", lab_share, lab_pool),
         }
     )
     metrics = _metrics(model, make_pool(n_eval, seed + 1, EVAL_STREAM, jitter=False))

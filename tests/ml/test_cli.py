@@ -148,6 +148,10 @@ def test_train_option_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str])
         assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER" and lab in res["error"]["message"], res
     code, res = _run(capsys, "train", "follicle", "--labs", "b", "--out", str(tmp_path))
     assert code == 2 and res["error"]["code"] == "UNSUPPORTED_OPTION"
+    for extra in ([], ["--labs", "b", "--lab-share", "0"], ["--labs", "b", "--lab-share", "1.5"]):
+        code, res = _run(capsys, "train", "oocyte", "--smoke", "--lab-share", "0.25", *extra, "--out", str(tmp_path))
+        assert code == 2 and res["error"]["code"] == "INVALID_PARAMETER", res
+        assert res["error"]["details"] == {"param": "lab_share"}
     assert not any(tmp_path.iterdir())  # nothing half-written
 
 

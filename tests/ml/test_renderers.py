@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from ml import cli
 from ml import nn as mnn
 from ml.base import MLError
 from ml.embryo import model as em
@@ -108,6 +109,21 @@ def test_a_pool_with_labs_is_half_theirs(cache_dir):
     mixed = om.make_pool(8, 0, 100, jitter=True, labs=("d",), lab_pool=4)
     assert own["x"].shape == mixed["x"].shape
     assert torch.equal(own["y"][:4], mixed["y"][:4]) and not torch.equal(own["x"][:4], mixed["x"][:4])  # jittered
+
+
+def test_a_stage_can_ask_for_another_lab_share(tmp_path, cache_dir, capsys):
+    own = om.make_pool(8, 0, 100, jitter=True)
+    quarter = om.make_pool(8, 0, 100, jitter=True, labs=("d",), lab_share=0.25, lab_pool=4)
+    assert torch.equal(own["y"][:6], quarter["y"][:6])  # six of eight from ml's own generator
+    om.train(out_dir=tmp_path, seed=0, smoke=True)
+    capsys.readouterr()
+    code = cli.main(
+        ["train", "oocyte", "--smoke", "--resume", "--labs", "d", "--lab-share", "0.25", "--out", str(tmp_path)]
+    )
+    assert code == 0, capsys.readouterr()
+    stage = json.loads((tmp_path / "oocyte_maturity.json").read_text())["config"]["history"][-1]
+    assert stage["labs"] == ["d"] and stage["lab_share"] == 0.25
+    assert "25 % of each pool" in (tmp_path / "oocyte_maturity.md").read_text()
 
 
 def test_day3_targets_a_lab_leaves_undefined_are_left_out():
