@@ -288,8 +288,9 @@ def finetune(
             xs.append(head_crop_from_single(img))
             targets.setdefault("y", []).append(int(it.label != "normal"))
             targets.setdefault("defect", []).append(sm.DEFECTS.index(it.label))
-            # every curated crop is a sperm head: keeps a head/not-head output (1.1+) accepting them
-            targets.setdefault("head", []).append(1)
+            # a curated crop is always a head: with no other candidates to tell apart, training the
+            # head/not-head output (1.1+) on them would teach it to accept debris, so it is left out
+            targets.setdefault("head", []).append(sm.IGNORE)
             paths.append(it.image)
         loss_fn = sm._loss
     elif kind == "oocyte" and fmt == "folder":
@@ -332,6 +333,8 @@ def finetune(
             ok = te[key] != -1
             if bool(ok.any()):
                 metrics[f"{head}_accuracy"] = float((out[head].argmax(1)[ok] == te[key][ok]).float().mean())
+    if "head" in out:  # the held-out crops the smear analyzer would keep as sperm heads
+        metrics["heads_kept"] = float((torch.softmax(out["head"], 1)[:, 1] >= 0.5).float().mean())
     written = mnn.write_model(
         model,
         out_dir,

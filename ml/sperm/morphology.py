@@ -455,8 +455,8 @@ def _loss(out: dict[str, torch.Tensor], b: Mapping[str, torch.Tensor]) -> torch.
     known = b["defect"] != IGNORE
     if known.any():
         loss = loss + 0.5 * F.cross_entropy(out["defect"][known], b["defect"][known])
-    if "head" in out:  # lab stages: is the candidate a sperm head at all?
-        loss = loss + F.cross_entropy(out["head"], b["head"], label_smoothing=0.02)
+    if "head" in out:  # lab stages: is the candidate a sperm head at all? (IGNORE: not taught here)
+        loss = loss + mnn.masked_ce(out["head"], b["head"], IGNORE)
     return loss
 
 
