@@ -70,6 +70,15 @@ class FollicleAnalyzer:
             warnings.append(QualityWarning("FIRST_FRAME_USED", f"{len(frames)} frames given; the first was measured."))
         warnings = quality.check_image(frame, "follicle") + warnings
         found = detect(frame, mm, self.settings)
+        n_cut = sum(f.cut for f in found)
+        if n_cut:
+            warnings.append(
+                QualityWarning(
+                    "FOLLICLE_AT_FIELD_EDGE",
+                    f"{n_cut} follicle(s) reach the edge of the imaged field; their diameters are estimated "
+                    "from the visible part of the wall.",
+                )
+            )
         c = self.criteria
         means = sorted((f.mean_diameter_mm(mm) for f in found), reverse=True)
         dets = []
@@ -89,6 +98,7 @@ class FollicleAnalyzer:
                         "mean_diameter_mm": round((d1 + d2) / 2, 2),
                         "centre_px": [round(f.cx, 1), round(f.cy, 1)],
                         "angle_deg": round(float(np.degrees(f.angle)), 1),
+                        "cut_by_field_edge": f.cut,
                     },
                 )
             )

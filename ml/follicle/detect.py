@@ -3,10 +3,16 @@
 Steps, every size from the pixel spacing: find the imaged area (sector or linear field); despeckle
 with a Gaussian of ~0.35 mm; a local threshold halfway between the anechoic (fluid) level and the
 local tissue level, the latter a normalised convolution over tissue pixels only so that a big
-follicle does not drag its own threshold down; fill holes; drop regions touching the edge of the
-imaged area; split touching follicles at the necks of the distance transform (markers = maxima
-of the distance map, pixels assigned to the marker whose inscribed disk is nearest); ellipse fit
-from second moments gives the two orthogonal diameters.
+follicle does not drag its own threshold down; fill holes; split touching follicles at the necks
+of the distance transform (markers = maxima of the distance map, pixels assigned to the marker
+whose inscribed disk is nearest); an ellipse fit from second moments gives the two orthogonal
+diameters.
+
+A follicle that reaches the edge of the imaged area (its cavity as dark as the frame around the
+sector, so it leaves a notch) is measured from the visible part of its wall: the field is the
+convex hull of the imaged area (a sector or linear field is convex, so the notch is put back), an
+ellipse is fitted to the wall pixels away from the field's edge, and the follicle is kept when at
+least CUT_MIN_VISIBLE of that ellipse lies inside the field; it is flagged ``cut``.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ class DetectSettings:
     neck_ratio: float = 0.75  # split where the distance map dips below this fraction of the smaller peak
     max_cut_fraction: float = 0.2  # a split part must be mostly bounded by real edges
     working_mm: float = 0.3  # finer images are averaged down to about this pixel size first
+    cut_min_visible: float = 0.7  # share of a cut follicle's fitted ellipse that must lie in the field
+    cut_min_wall: float = 0.6  # share of directions about its centre in which its fitted wall is seen
 
 
 DETECT = DetectSettings()
@@ -56,6 +64,7 @@ class Follicle:
     angle: float
     area_px: float
     contrast: float
+    cut: bool = False  # reaches the edge of the imaged field: fitted to the visible part of its wall
 
     def diameters_mm(self, mm: float) -> tuple[float, float]:
         return self.major_px * mm, self.minor_px * mm
@@ -72,17 +81,124 @@ class Follicle:
         return [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
 
 
+FIELD_OPEN_PX = 3
+
+
 def imaged_area(g: np.ndarray) -> np.ndarray:
     """The sector or linear field: pixels not part of the dark frame around it."""
-    sm = gaussian_box(g, 2.0)
-    valid = sm > 8.0
+    # a 3 x 3 mean only, then an opening: the screen's text, scale ticks and calipers stay thin
+    # strokes that the opening cuts off the field where they touch it (the hull below would
+    # otherwise reach round them)
+    valid = _box1d(_box1d(g.astype(np.float32), 1, 0), 1, 1) > 8.0
+    valid = _dilate(~_dilate(~valid, FIELD_OPEN_PX), FIELD_OPEN_PX) & valid
     lab, n = label(valid)
     if n > 1:
         sizes = np.bincount(lab.ravel())
         sizes[0] = 0
         valid = lab == int(np.argmax(sizes))
-    # fluid can be as dark as the frame: a follicle is a hole in the imaged area, not outside it
-    return _fill_holes(valid)
+    # fluid can be as dark as the frame: a follicle is a hole in the imaged area, not outside it,
+    # and one that reaches the field's edge is a notch in it, which the convex hull puts back
+    return convex_fill(_fill_holes(valid))
+
+
+def convex_fill(mask: np.ndarray) -> np.ndarray:
+    """The convex hull of a mask's pixels (as unit squares), rasterised at pixel centres."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return mask
+    lo = np.full(h, w, dtype=np.int64)
+    hi = np.full(h, -1, dtype=np.int64)
+    np.minimum.at(lo, ys, xs)
+    np.maximum.at(hi, ys, xs)
+    r = np.flatnonzero(hi >= 0)
+    corners = np.concatenate(
+        [
+            np.stack([lo[r] - 0.5, r - 0.5], 1),
+            np.stack([lo[r] - 0.5, r + 0.5], 1),
+            np.stack([hi[r] + 0.5, r - 0.5], 1),
+            np.stack([hi[r] + 0.5, r + 0.5], 1),
+        ]
+    )
+    hull = _hull(corners)
+    # each row's pixel centres between the hull's left and right crossings of that row
+    yc = np.arange(h, dtype=np.float64)
+    left = np.full(h, np.inf)
+    right = np.full(h, -np.inf)
+    for (x1, y1), (x2, y2) in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        if y1 == y2:
+            rows = (yc >= y1 - 1e-9) & (yc <= y1 + 1e-9)
+            left[rows] = np.minimum(left[rows], min(x1, x2))
+            right[rows] = np.maximum(right[rows], max(x1, x2))
+            continue
+        rows = (yc >= min(y1, y2)) & (yc <= max(y1, y2))
+        x = x1 + (yc[rows] - y1) * (x2 - x1) / (y2 - y1)
+        left[rows] = np.minimum(left[rows], x)
+        right[rows] = np.maximum(right[rows], x)
+    xc = np.arange(w, dtype=np.float64)
+    return (xc[None, :] >= left[:, None] - 1e-9) & (xc[None, :] <= right[:, None] + 1e-9)
+
+
+def _hull(pts: np.ndarray) -> np.ndarray:
+    """Convex hull (Andrew's monotone chain), counter-clockwise, of (n, 2) points."""
+    p = sorted({(float(x), float(y)) for x, y in pts})
+    if len(p) < 3:
+        return np.asarray(p)
+
+    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+    lower: list[tuple[float, float]] = []
+    for q in p:
+        while len(lower) >= 2 and cross(lower[-2], lower[-1], q) <= 0:
+            lower.pop()
+        lower.append(q)
+    upper: list[tuple[float, float]] = []
+    for q in reversed(p):
+        while len(upper) >= 2 and cross(upper[-2], upper[-1], q) <= 0:
+            upper.pop()
+        upper.append(q)
+    return np.asarray(lower[:-1] + upper[:-1])
+
+
+def fit_ellipse(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float] | None:
+    """Least-squares ellipse through points (Fitzgibbon's direct fit, Halir-Flusser's stable form):
+    centre x, centre y, major and minor diameters, angle of the major axis; None if no ellipse fits."""
+    if len(x) < 6:
+        return None
+    mx, my = float(x.mean()), float(y.mean())
+    sc = float(max(np.std(x), np.std(y), 1e-6))
+    u, v = (x - mx) / sc, (y - my) / sc
+    d1 = np.stack([u * u, u * v, v * v], 1)
+    d2 = np.stack([u, v, np.ones_like(u)], 1)
+    s1, s2, s3 = d1.T @ d1, d1.T @ d2, d2.T @ d2
+    try:
+        t = -np.linalg.solve(s3, s2.T)
+    except np.linalg.LinAlgError:
+        return None
+    m = s1 + s2 @ t
+    m = np.array([m[2] / 2, -m[1], m[0] / 2])
+    _evals, evecs = np.linalg.eig(m)
+    evecs = np.real(evecs)
+    ok = 4 * evecs[0] * evecs[2] - evecs[1] ** 2 > 0
+    if not ok.any():
+        return None
+    a1 = evecs[:, int(np.flatnonzero(ok)[0])]
+    a, b, c = a1
+    d, e, f = t @ a1
+    den = b * b - 4 * a * c
+    if den >= 0:
+        return None
+    x0 = (2 * c * d - b * e) / den
+    y0 = (2 * a * e - b * d) / den
+    f0 = a * x0 * x0 + b * x0 * y0 + c * y0 * y0 + d * x0 + e * y0 + f
+    lam, vec = np.linalg.eigh(np.array([[a, b / 2], [b / 2, c]]))
+    if f0 == 0 or np.any(-f0 / lam <= 0):
+        return None
+    semi = np.sqrt(-f0 / lam) * sc  # semi-axis along each eigenvector
+    k = int(np.argmax(semi))
+    ang = math.atan2(vec[1, k], vec[0, k])
+    return x0 * sc + mx, y0 * sc + my, 2 * float(semi[k]), 2 * float(semi[1 - k]), ang
 
 
 def _fill_holes(mask: np.ndarray) -> np.ndarray:
@@ -209,6 +325,9 @@ def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[F
         parts = [crop] if one_ellipse else _split(crop, settings, min_r)
         for part in parts:
             if edge_crop is not None and (part & edge_crop).any():
+                cut = _cut_follicle(part, edge_crop, x0, y0, valid, s, mm_per_px, settings)
+                if cut is not None:
+                    follicles.append(cut)
                 continue
             if len(parts) > 1 and _cut_fraction(part, crop) > settings.max_cut_fraction:
                 continue  # a slab carved out of a band (shadow, vessel), not a round fluid space
@@ -227,6 +346,66 @@ def _detect(g: np.ndarray, mm_per_px: float, settings: DetectSettings) -> list[F
                 continue
             follicles.append(f)
     return follicles
+
+
+def _cut_follicle(
+    part: np.ndarray,
+    edge: np.ndarray,
+    x0: int,
+    y0: int,
+    field: np.ndarray,
+    s: np.ndarray,
+    mm: float,
+    st: DetectSettings,
+) -> Follicle | None:
+    """A dark part that reaches the field's edge, measured from the rest of its wall: an ellipse fitted
+    to its outline pixels away from the edge, kept when at least ``cut_min_visible`` of it is in the
+    field, the part fills that visible share, and the inside is darker than the tissue around it."""
+    area = float(part.sum())
+    min_r = st.min_diameter_mm / 2 / mm
+    if area < math.pi * min_r * min_r:
+        return None
+    wall = part & ~_erode(part) & ~_dilate(edge, 1)
+    yy, xx = np.nonzero(wall)
+    if len(xx) < 12:
+        return None
+    fit = fit_ellipse(xx.astype(np.float64), yy.astype(np.float64))
+    if fit is None:
+        return None
+    cx, cy, major, minor, ang = fit
+    cx, cy = cx + x0, cy + y0
+    if minor <= 0 or major / minor > st.max_aspect:
+        return None
+    if not st.min_diameter_mm <= (major + minor) / 2 * mm <= st.max_diameter_mm:
+        return None
+    # the fitted ellipse's share inside the field (points spread evenly over its area)
+    k = np.arange(400) + 0.5
+    rad, th = np.sqrt(k / 400), k * math.pi * (3 - math.sqrt(5))
+    a, b, ca, sa = major / 2, minor / 2, math.cos(ang), math.sin(ang)
+    px = cx + a * rad * np.cos(th) * ca - b * rad * np.sin(th) * sa
+    py = cy + a * rad * np.cos(th) * sa + b * rad * np.sin(th) * ca
+    h, w = field.shape
+    ix, iy = np.round(px).astype(int), np.round(py).astype(int)
+    inside = (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    inside[inside] = field[iy[inside], ix[inside]]
+    visible = float(inside.mean())
+    if visible < st.cut_min_visible:
+        return None
+    # the wall must be seen all round but for the cut: a notch left by the field's concave inner arc
+    # (a curved probe's footprint) or a shadow band has wall on one side only
+    du, dv = xx + x0 - cx, yy + y0 - cy
+    phi = np.arctan2(-du * sa + dv * ca, (du * ca + dv * sa) * b / a)
+    bins = np.unique(((phi + math.pi) / (2 * math.pi) * 36).astype(int) % 36)
+    if len(bins) / 36 < st.cut_min_wall:
+        return None
+    if area / (math.pi * a * b * visible) < st.min_fill:
+        return None
+    f = Follicle(cx, cy, major, minor, ang, area, 0.0, cut=True)
+    return f if _plausible(f, s, math.pi * a * b, mm, st, field) else None
+
+
+def _erode(mask: np.ndarray) -> np.ndarray:
+    return ~_dilate(~mask, 1)
 
 
 def _cut_fraction(part: np.ndarray, region: np.ndarray) -> float:
@@ -258,7 +437,9 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return _box1d(_box1d(mask.astype(np.float32), r, 1), r, 0) > 1e-3
 
 
-def _plausible(f: Follicle, s: np.ndarray, area: float, mm: float, st: DetectSettings) -> bool:
+def _plausible(
+    f: Follicle, s: np.ndarray, area: float, mm: float, st: DetectSettings, field: np.ndarray | None = None
+) -> bool:
     mean_d = (f.major_px + f.minor_px) / 2 * mm
     if not (st.min_diameter_mm <= mean_d <= st.max_diameter_mm):
         return False
@@ -279,8 +460,9 @@ def _plausible(f: Follicle, s: np.ndarray, area: float, mm: float, st: DetectSet
     v = (-dx * sa + dy * ca) / max(b, 1e-6)
     rr = np.sqrt(u * u + v * v)
     crop = s[y0:y1, x0:x1]
-    inside = crop[rr < 0.7]
-    ring = crop[(rr > 1.25) & (rr < 1.6)]
+    seen = field[y0:y1, x0:x1] if field is not None else np.ones(crop.shape, dtype=bool)
+    inside = crop[(rr < 0.7) & seen]
+    ring = crop[(rr > 1.25) & (rr < 1.6) & seen]
     if inside.size == 0 or ring.size == 0:
         return False
     f.contrast = float(inside.mean() / max(float(np.median(ring)), 1e-6))

@@ -117,3 +117,66 @@ def test_label_and_distance_transform() -> None:
     disk = np.hypot(*np.mgrid[-20:21, -20:21]) <= 15
     d = distance_transform(disk)
     assert 14.0 <= d[20, 20] <= 16.5
+
+
+def _cut_image(offset: float):  # type: ignore[no-untyped-def]
+    """A generated linear-field image whose largest follicle is anechoic (as dark as the frame) and
+    cut by the field's edge ``offset`` radii right of its centre: the frame is black beyond it."""
+    import math
+
+    img, gt = make_image(np.random.default_rng(2), stimulated=True, size=(480, 600))
+    assert not gt["fan"]
+    mm = gt["mm_per_px"]
+    f = max(gt["follicles"], key=lambda f: f["mean_diameter_mm"])
+    a, b = (d / mm / 2 for d in f["diameters_mm"])
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    ca, sa = math.cos(f["angle"]), math.sin(f["angle"])
+    u = ((xx - f["cx"]) * ca + (yy - f["cy"]) * sa) / a
+    v = (-(xx - f["cx"]) * sa + (yy - f["cy"]) * ca) / b
+    img[u * u + v * v < 1] = 2
+    img[:, int(f["cx"] + offset * (a + b) / 2) :] = 2
+    return img, mm, f
+
+
+def test_a_follicle_cut_by_the_field_edge_is_measured_from_its_visible_wall(analyzer) -> None:  # type: ignore[no-untyped-def]
+    import math
+
+    def near(res, f, mm):  # type: ignore[no-untyped-def]
+        r = f["mean_diameter_mm"] / mm / 2
+        return [
+            d
+            for d in res.detections
+            if math.hypot(d.attributes["centre_px"][0] - f["cx"], d.attributes["centre_px"][1] - f["cy"]) < 0.3 * r
+        ]
+
+    img, mm, f = _cut_image(0.45)  # about 78 % of the cavity in the field
+    res = analyzer.analyze([img], {"mm_per_px": mm})
+    (d,) = near(res, f, mm)
+    assert d.attributes["cut_by_field_edge"] is True
+    assert abs(d.attributes["mean_diameter_mm"] - f["mean_diameter_mm"]) < 1.5, (d.attributes, f["mean_diameter_mm"])
+    assert "FOLLICLE_AT_FIELD_EDGE" in {w.code for w in res.warnings}
+    img, mm, f = _cut_image(-0.2)  # about 37 % in the field: too little to measure
+    assert near(analyzer.analyze([img], {"mm_per_px": mm}), f, mm) == []
+
+
+def test_fit_ellipse_and_convex_fill() -> None:
+    import math
+
+    from ml.follicle.detect import convex_fill, fit_ellipse
+
+    t = np.linspace(0.3, 0.3 + 1.5 * math.pi, 60)  # three quarters of the outline
+    ang = 0.4
+    x = 100 + 30 * np.cos(t) * math.cos(ang) - 18 * np.sin(t) * math.sin(ang)
+    y = 80 + 30 * np.cos(t) * math.sin(ang) + 18 * np.sin(t) * math.cos(ang)
+    fit = fit_ellipse(x, y)
+    assert fit is not None
+    cx, cy, major, minor, a = fit
+    assert abs(cx - 100) < 1e-6 and abs(cy - 80) < 1e-6 and abs(major - 60) < 1e-6 and abs(minor - 36) < 1e-6
+    assert abs(math.sin(a - ang)) < 1e-6
+    assert fit_ellipse(np.arange(10.0), 2 * np.arange(10.0)) is None  # points on a line
+    field = np.zeros((40, 60), dtype=bool)
+    field[5:35, 10:50] = True
+    notched = field.copy()
+    notched[5:15, 25:35] = False  # a dark cavity cutting into the field's top edge
+    filled = convex_fill(notched)
+    assert np.array_equal(filled, field)
