@@ -19,7 +19,7 @@ from ml.follicle.constants import CRITERIA, SOURCE, FollicleCriteria
 from ml.follicle.detect import DETECT, DetectSettings, detect
 from ml.params import number
 
-MODEL = ModelInfo(name="follicle-classical", version="1.0.0", sha256="")
+MODEL = ModelInfo(name="follicle-classical", version="1.1.0", sha256="")
 
 
 def calibration(params: Mapping[str, Any]) -> tuple[float, list[QualityWarning]]:
