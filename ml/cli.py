@@ -196,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument(
         "--labs",
         default=None,
-        help="comma-separated laboratories' generators supplying half of every pool (ml.renderers.catalog: "
+        help="comma-separated laboratories' generators supplying a share of every pool (ml.renderers.catalog: "
         f"embryo and oocyte {', '.join(catalog.EMBRYO_LABS)}; sperm {', '.join(catalog.SPERM_LABS)})",
     )
     t.add_argument(

@@ -22,6 +22,7 @@ from ml.base import AnalysisResult, Detection, Frames, Measurement, ParameterErr
 from ml.embryo import generate as gen
 from ml.embryo import grading as G
 from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME_DAY3 = "embryo_day3"
 NAME_BLAST = "embryo_blastocyst"
@@ -176,7 +177,7 @@ def make_pool(
     labs: tuple[str, ...] = (),
     log: Any = None,
     lab_pool: int = lab_cache.LAB_POOL,
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, torch.Tensor]:
     """``n`` preprocessed images with targets from ml's own generator at (seed, stream); with
     ``labs``, a share ``lab_share`` of them from those labs' generators (ml.renderers) instead, and photometric
@@ -377,7 +378,7 @@ def train(
     size: int | None = None,
     polar: bool = False,
     labs: tuple[str, ...] = (),
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train the day-3 and blastocyst networks on generated images; write weights and cards.
 

@@ -90,7 +90,7 @@ def imaged_area(g: np.ndarray) -> np.ndarray:
     # strokes that the opening cuts off the field where they touch it (the hull below would
     # otherwise reach round them)
     valid = _box1d(_box1d(g.astype(np.float32), 1, 0), 1, 1) > 8.0
-    valid = _dilate(~_dilate(~valid, FIELD_OPEN_PX), FIELD_OPEN_PX) & valid
+    valid = _dilate(_erode(valid, FIELD_OPEN_PX), FIELD_OPEN_PX) & valid
     lab, n = label(valid)
     if n > 1:
         sizes = np.bincount(lab.ravel())
@@ -404,8 +404,8 @@ def _cut_follicle(
     return f if _plausible(f, s, math.pi * a * b, mm, st, field) else None
 
 
-def _erode(mask: np.ndarray) -> np.ndarray:
-    return ~_dilate(~mask, 1)
+def _erode(mask: np.ndarray, r: int = 1) -> np.ndarray:
+    return ~_dilate(~mask, r)
 
 
 def _cut_fraction(part: np.ndarray, region: np.ndarray) -> float:

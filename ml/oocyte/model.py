@@ -15,6 +15,7 @@ from ml import nn as mnn
 from ml.base import AnalysisResult, Detection, Frames, Measurement, judge
 from ml.oocyte import generate as osynth
 from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME = "oocyte_maturity"
 # 1.1: a further stage at 96 px crops (the germinal vesicle and polar body were a few px at 64);
@@ -59,7 +60,7 @@ def make_pool(
     jitter: bool,
     size: int = SIZE,
     labs: tuple[str, ...] = (),
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
     log: Any = None,
     lab_pool: int = lab_cache.LAB_POOL,
 ) -> dict[str, torch.Tensor]:
@@ -98,7 +99,7 @@ def train(
     size: int = SIZE,
     pools: int = 4,
     labs: tuple[str, ...] = (),
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train on generated images and write weights + card to ``out_dir`` (default ml/weights).
 

@@ -110,7 +110,6 @@ def smear_pool(
 
 LAB_STREAM = 100  # the labs' training images; 800 validates, 900 is held out (as for ml's own generators)
 LAB_POOL = 3000  # images rendered per lab and kind for training
-LAB_SHARE = catalog.LAB_SHARE
 
 
 def lab_draw(

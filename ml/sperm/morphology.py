@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 from ml import nn as mnn
 from ml.base import Detection, ModelInfo, QualityWarning
 from ml.renderers import cache as lab_cache
+from ml.renderers import catalog
 
 NAME = "sperm_morphology"
 # 1.1: a stage drawing half of each pool from lab c, with photometric jitter and a head/not-head output
@@ -398,7 +399,7 @@ def make_pool(
     labs: tuple[str, ...] = (),
     log: Any = None,
     lab_pool: int = LAB_SMEARS,
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, torch.Tensor]:
     """Head crops cut by the classical finder from ``n_images`` smears, with their calls; with
     ``labs``, a share ``lab_share`` of the smears from those labs' generators (ml.renderers) instead, and photometric
@@ -491,7 +492,7 @@ def train(
     steps: int | None = None,
     pools: int = 2,
     labs: tuple[str, ...] = (),
-    lab_share: float = lab_cache.LAB_SHARE,
+    lab_share: float = catalog.LAB_SHARE,
 ) -> dict[str, Any]:
     """Train the head classifier on crops cut by the classical finder from generated smears.
 
