@@ -28,7 +28,7 @@ from ml.base import MLError
 
 LAB_SHARE = 0.5  # of a training pool drawn from the labs' generators, unless a stage asks for another
 
-EMBRYO_LABS: tuple[str, ...] = ("b", "d")  # ml.renderers.lab_<x>_embryo
+EMBRYO_LABS: tuple[str, ...] = ("b", "d", "e")  # ml.renderers.lab_<x>_embryo
 SPERM_LABS: tuple[str, ...] = ("c",)  # ml.renderers.lab_<x>_sperm
 OOCYTE_CLASSES = ("GV", "MI", "MII", "degenerate")
 GRADES_ABC = ("A", "B", "C")
