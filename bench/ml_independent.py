@@ -3,7 +3,8 @@
     python bench/ml_independent.py GEN.py [--kinds oocyte day3 ...] [--n N] [--seed S]
 
 GEN.py is a generator module written apart from ``ml/`` (by someone who never read our generators)
-to the interface below; this script imports it from its path, draws ``--n`` cases per kind and
+to the interface below; the sets kept are in ``bench/independent/`` (its README: never used to
+train, tune or select a model); this script imports it from its path, draws ``--n`` cases per kind and
 scores our analyzers through their own ``analyze()`` with the calibration the generator states,
 as a clinic would enter it. It prints figures per kind, asserts nothing and is not part of the
 test run. A kind whose function the module lacks is skipped.
