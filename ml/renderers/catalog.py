@@ -7,8 +7,8 @@ addressed as ml's own generators address theirs, ``(seed, i, stream)``; the lab 
 never share an image.
 
 Where a lab's definition differs from ours the field is ``None`` (a training loss skips it):
- * fragmentation: ours is the share of the embryo's projected area covered by fragments; labs b
-   and d report that area share beside their volume share (a lab reporting only volume gives None).
+ * fragmentation: ours is the share of the embryo's projected area covered by fragments; labs b,
+   d and e report that area share beside their volume share (a lab reporting only volume gives None).
  * blastomere evenness: the labs define it as the Istanbul consensus does, stage-specific size
    (a 3-cell embryo of one half and two quarters is even); ours draws equal cells as even, which
    agrees only at 2, 4 and 8 cells (see ``ml.embryo.model``).
