@@ -32,7 +32,8 @@ from ml.params import number
 from ml.sperm import who
 from ml.sperm.casa import Track, detect_heads, kinematics, link
 
-CASA_MODEL = ModelInfo(name="sperm-casa-classical", version="1.0.0", sha256="")
+# 1.1: a still's peaks on straight ridges (a counting chamber's ruled grid) are not heads
+CASA_MODEL = ModelInfo(name="sperm-casa-classical", version="1.1.0", sha256="")
 
 
 def poisson_ci(n: int, z: float = 1.96) -> tuple[float, float]:
