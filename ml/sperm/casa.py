@@ -149,17 +149,17 @@ def _on_round_cell(resp: np.ndarray, rc: np.ndarray, vals: np.ndarray, um_per_px
 # (its tail, when seen, leaves from the other). So for each peak the response is read along straight
 # lines through it (24 directions, 10 points from 2.5 to 12 um on each side; where a line leaves the
 # frame, its side inside judges it); if for one direction the median on both sides stays above
-# LINE_LEVEL of the peak's own height, the peak is on a line and is not counted. A head on a line
-# is: the line carries less than half of the sum. Measured by bench/ml_sperm_lines.py on stills of
-# lab c (ml.renderers.lab_c_sperm, which rules a Makler grid in 7 % of its fields; seed 5, 60
-# stills: 4703 heads) and of ours (seed 31337, 100 stills: 6473 heads): the heads' 99.9th
+# LINE_LEVEL of the peak's own height, the peak is on a line and is not counted. A head lying on a
+# line still is: the line carries less than half of their sum. Measured by bench/ml_sperm_lines.py
+# on stills of lab c (ml.renderers.lab_c_sperm, which rules a Makler grid in 7 % of its fields;
+# seed 5, 60 stills: 4703 heads) and of ours (seed 31337, 100 stills: 6473 heads): the heads' 99.9th
 # percentile is 0.31 and 0.30; the rule drops one head of each set and 1630 of the 1836 false peaks
 # in lab c's grid fields. Unlike the round-cell rule it holds in videos too (a grid is static, and
 # its peaks were tracked as immotile heads): on 300 of our videos (bench/ml_sperm_cases.py, seeds
 # 8080, 4711, 2024) PR and total motility stay as they were (cases beyond 5 points: 4 and 1 both
 # ways); on 20 of lab c's (seed 11) the largest concentration error goes from 110 % to 36 % (cases
-# beyond 5 points: PR 2 -> 3, total motility 8 -> 7). Ridges
-# are dropped before the typical head's response is estimated: a grid's many peaks would set it.
+# beyond 5 points: PR 2 -> 3, total motility 8 -> 7). Ridges are dropped before the typical head's
+# response is estimated: a grid's many peaks would otherwise set it.
 LINE_SPAN_UM = (2.5, 12.0)
 LINE_LEVEL = 0.5
 # Where two lines cross, the peak is their sum and each line carries half of it: a peak with two
