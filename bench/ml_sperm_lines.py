@@ -4,7 +4,7 @@
 
 Detects heads on our own generated stills and on lab c's (ml.renderers.lab_c_sperm, which rules a
 Makler counting grid in some fields) with the rule off, matches every counted peak to the true heads
-(within 2 um), and prints the distribution of casa.line_level for true heads and for the false peaks
+(within 2 um), and prints the distribution of casa.line_scores for true heads and for the false peaks
 (those in fields with a grid apart), then how many of each a level would drop. Asserts nothing; not
 part of the test run. 150 own and 60 lab stills take about 1 min on one core.
 """
@@ -30,7 +30,7 @@ MATCH_UM = 2.0
 
 
 def peaks_and_levels(frame: np.ndarray, um: float) -> tuple[np.ndarray, np.ndarray]:
-    """The still's counted peaks (x, y) without the ridge rule, and each one's line_level."""
+    """The still's counted peaks (x, y) without the ridge rule, and each one's line and crossing scores."""
     saved = casa.LINE_LEVEL, casa.CROSS_LEVEL
     casa.LINE_LEVEL = casa.CROSS_LEVEL = np.inf
     try:
@@ -51,8 +51,10 @@ def collect(cases: Any) -> tuple[list[np.ndarray], list[tuple[np.ndarray, bool]]
     false: list[tuple[np.ndarray, bool]] = []
     for frame, um, true, grid in cases:
         pts, lv = peaks_and_levels(frame, um)
-        near = (np.linalg.norm(pts[:, None] - true[None], axis=2).min(axis=1) * um < MATCH_UM) if len(true) else []
-        for is_head, v in zip(near if len(true) else np.zeros(len(pts), bool), lv, strict=True):
+        near = np.zeros(len(pts), bool)
+        if len(true):
+            near = np.linalg.norm(pts[:, None] - true[None], axis=2).min(axis=1) * um < MATCH_UM
+        for is_head, v in zip(near, lv, strict=True):
             if is_head:
                 heads.append(v)
             else:

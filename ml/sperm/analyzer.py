@@ -32,7 +32,7 @@ from ml.params import number
 from ml.sperm import who
 from ml.sperm.casa import Track, detect_heads, kinematics, link
 
-# 1.1: a still's peaks on straight ridges (a counting chamber's ruled grid) are not heads
+# 1.1: peaks on straight ridges (a counting chamber's ruled grid) are not heads, in stills and videos
 CASA_MODEL = ModelInfo(name="sperm-casa-classical", version="1.1.0", sha256="")
 
 

@@ -226,6 +226,13 @@ def _field(
     return frame, xy
 
 
+def _heads_and_extra(res: Any, xy: np.ndarray, within_px: float) -> tuple[int, int]:
+    """(detections within within_px of a true head, the others)."""
+    found = np.array([d.points[0] for d in res.detections])
+    near = np.linalg.norm(found[:, None] - xy[None], axis=2).min(axis=1) < within_px
+    return int(near.sum()), int((~near).sum())
+
+
 def test_round_cell_outlines_are_not_counted_as_heads(analyzer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Round cells (leukocytes, immature germ cells) are not sperm. The thin outline of one, a third
     as contrasted as a head, has band-pass peaks of its own above the detection threshold; a peak
@@ -235,15 +242,10 @@ def test_round_cell_outlines_are_not_counted_as_heads(analyzer, monkeypatch) -> 
     frame, xy = _field(np.random.default_rng(21), heads=30, cells=8, noise=6.0, um=1.0)
     params = {"um_per_px": 1.0, "depth_um": 20.0, "dilution": 1.0}
 
-    def heads_and_extra(res: Any) -> tuple[int, int]:
-        found = np.array([d.points[0] for d in res.detections])
-        near = np.linalg.norm(found[:, None] - xy[None], axis=2).min(axis=1) < 1.5
-        return int(near.sum()), int((~near).sum())
-
-    heads, extra = heads_and_extra(analyzer.analyze([frame], params))
+    heads, extra = _heads_and_extra(analyzer.analyze([frame], params), xy, 1.5)
     assert heads == 30 and extra <= 1  # one outline of the eight still passes (measured)
     monkeypatch.setattr(casa, "ROUND_CELL_LEVEL", np.inf)  # without the rule
-    assert heads_and_extra(analyzer.analyze([frame], params)) == (30, 8)
+    assert _heads_and_extra(analyzer.analyze([frame], params), xy, 1.5) == (30, 8)
 
 
 def test_counting_grid_lines_are_not_counted_as_heads(analyzer, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -257,17 +259,12 @@ def test_counting_grid_lines_are_not_counted_as_heads(analyzer, monkeypatch) -> 
     on_line = np.minimum(*_grid_distance(xy[:, 0], xy[:, 1], 100.0)) < 3.0  # px: within 1.5 um
     assert on_line.sum() >= 3  # heads on the ruled lines are in the test
 
-    def heads_and_extra(res: Any) -> tuple[int, int]:
-        found = np.array([d.points[0] for d in res.detections])
-        near = np.linalg.norm(found[:, None] - xy[None], axis=2).min(axis=1) < 3.0
-        return int(near.sum()), int((~near).sum())
-
-    heads, extra = heads_and_extra(analyzer.analyze([frame], params))
+    heads, extra = _heads_and_extra(analyzer.analyze([frame], params), xy, 3.0)
     assert heads == 30 and extra <= 2, (heads, extra)  # measured: 1 (56 without the rule)
     monkeypatch.setattr(casa, "CROSS_LEVEL", np.inf)  # without the crossings' part: the grid's crossings count
-    assert heads_and_extra(analyzer.analyze([frame], params))[1] >= 4  # measured: 6
+    assert _heads_and_extra(analyzer.analyze([frame], params), xy, 3.0)[1] >= 4  # measured: 6
     monkeypatch.setattr(casa, "LINE_LEVEL", np.inf)  # without the rule
-    heads_off, extra_off = heads_and_extra(analyzer.analyze([frame], params))
+    heads_off, extra_off = _heads_and_extra(analyzer.analyze([frame], params), xy, 3.0)
     assert heads_off == 30 and extra_off >= 20, (heads_off, extra_off)
 
 
